@@ -1,0 +1,21 @@
+/* daemon/api.h - admin API handlers (one file per resource: api_<res>.c),
+ * wired to paths in daemon/api_routes.c. Each handler replies exactly once
+ * through admin_reply_json()/admin_reply_error() and runs on the loop. */
+#ifndef VX6_DAEMON_API_H
+#define VX6_DAEMON_API_H
+
+#include <jansson.h>
+
+struct daemon;
+struct evhttp_request;
+struct node_record;
+
+void api_health_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_node_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_node_republish(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_metrics_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+
+/* JSON view of a node record; a new reference, or NULL out of memory. */
+json_t *api_record_json(const struct node_record *rec);
+
+#endif /* VX6_DAEMON_API_H */

@@ -1,0 +1,15 @@
+/* daemon/api_routes.c - the admin API route table (docs/admin-api.md). A
+ * path ending in '/' is a prefix whose remainder (one segment) is passed to
+ * the handler as `tail`. */
+#include "daemon/admin.h"
+#include "daemon/api.h"
+
+#include <event2/http.h>
+
+const struct admin_route admin_routes[] = {
+	{ EVHTTP_REQ_GET, "/api/v1/health", api_health_get },
+	{ EVHTTP_REQ_GET, "/api/v1/node", api_node_get },
+	{ EVHTTP_REQ_POST, "/api/v1/node/republish", api_node_republish },
+	{ EVHTTP_REQ_GET, "/metrics", api_metrics_get },
+	{ 0, NULL, NULL },
+};
