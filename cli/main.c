@@ -1,0 +1,20 @@
+/* cli/main.c - `vx6`, the command-line tool: the command table and main().
+ * Everything else is in the vx6_cli library (cli.h, cmd.h), so tests can run
+ * whole command lines. Commands talk to vx6d only through its admin API. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/cmd.h"
+
+static const struct cli_cmd commands[] = {
+    {"init", "create this node's identity (works without vx6d)", cmd_init_main},
+    {"identity", "show this node's identity: 'vx6 identity show'", cmd_identity_main},
+    {"status", "show what the running vx6d reports", cmd_status_main},
+    {"version", "print the versions of vx6 and of the running vx6d", cmd_version_main},
+};
+
+int main(int argc, char **argv)
+{
+	return cli_run(commands, sizeof(commands) / sizeof(commands[0]), argc, argv, stdout,
+		       stderr);
+}
