@@ -1,0 +1,37 @@
+/* transport/transport.c - what all transports share: names and the
+ * generic destructor. Implementations live in tcp*.c and quic*.c. */
+#include "transport/transport.h"
+
+#include <stddef.h>
+
+static const char *const reason_names[TP_CLOSE__COUNT] = {
+	[TP_CLOSE_LOCAL] = "local",	  [TP_CLOSE_REMOTE] = "remote",
+	[TP_CLOSE_AUTH] = "auth",	  [TP_CLOSE_TIMEOUT] = "timeout",
+	[TP_CLOSE_PROTOCOL] = "protocol", [TP_CLOSE_IO] = "io",
+	[TP_CLOSE_REFUSED] = "refused",	  [TP_CLOSE_REPLACED] = "replaced",
+};
+
+const char *tp_close_reason_name(enum tp_close_reason why)
+{
+	return (unsigned)why < TP_CLOSE__COUNT ? reason_names[why] : "?";
+}
+
+const char *tp_kind_name(enum transport_kind kind)
+{
+	switch (kind) {
+	case TRANSPORT_TCP:
+		return "tcp";
+	case TRANSPORT_QUIC:
+		return "quic";
+	case TRANSPORT_UDP:
+		return "udp";
+	}
+	return "?";
+}
+
+struct transport *tp_free(struct transport *t)
+{
+	if (t)
+		t->ops->free(t);
+	return NULL;
+}
