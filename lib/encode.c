@@ -32,18 +32,15 @@ static int hex_val(char c)
 
 int hex_decode(uint8_t *out, size_t out_len, const char *in)
 {
-	uint8_t tmp[256];
-
-	if (out_len > sizeof(tmp) || strlen(in) != HEX_LEN(out_len))
+	if (strlen(in) != HEX_LEN(out_len))
 		return -EINVAL;
-	for (size_t i = 0; i < out_len; i++) {
-		int hi = hex_val(in[2 * i]), lo = hex_val(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
+	/* Validate everything first: `out` is written only on success. */
+	for (size_t i = 0; i < HEX_LEN(out_len); i++) {
+		if (hex_val(in[i]) < 0)
 			return -EINVAL;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
 	}
-	memcpy(out, tmp, out_len);
+	for (size_t i = 0; i < out_len; i++)
+		out[i] = (uint8_t)(hex_val(in[2 * i]) << 4 | hex_val(in[2 * i + 1]));
 	return 0;
 }
 
@@ -82,28 +79,28 @@ static int b32_val(char c)
 
 int base32_decode(uint8_t *out, size_t out_len, const char *in)
 {
-	uint8_t tmp[256];
-	size_t n = 0;
-	unsigned bits = 0;
+	size_t len = strlen(in), n = 0;
+	unsigned bits = 0, pad;
 	uint32_t acc = 0;
 
-	if (out_len > sizeof(tmp) || strlen(in) != BASE32_LEN(out_len))
+	if (len != BASE32_LEN(out_len))
 		return -EINVAL;
-	for (const char *c = in; *c; c++) {
-		int v = b32_val(*c);
-
-		if (v < 0)
+	/* Validate everything first: `out` is written only on success. */
+	for (size_t i = 0; i < len; i++) {
+		if (b32_val(in[i]) < 0)
 			return -EINVAL;
-		acc = (acc << 5) | (uint32_t)v;
+	}
+	/* Canonical form: the bits that pad the last character are zero. */
+	pad = (unsigned)(len * 5 - out_len * 8);
+	if (len > 0 && ((unsigned)b32_val(in[len - 1]) & ((1u << pad) - 1)))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		acc = (acc << 5) | (uint32_t)b32_val(in[i]);
 		bits += 5;
 		if (bits >= 8) {
 			bits -= 8;
-			tmp[n++] = (uint8_t)(acc >> bits);
+			out[n++] = (uint8_t)(acc >> bits);
 		}
 	}
-	/* Canonical form: the bits that pad the last character are zero. */
-	if (acc & ((1u << bits) - 1))
-		return -EINVAL;
-	memcpy(out, tmp, out_len);
 	return 0;
 }

@@ -195,8 +195,17 @@ int fs_mkdir_p(const char *path, mode_t mode)
 		char saved = buf[i];
 
 		buf[i] = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(buf, mode) < 0) {
+			struct stat st;
+
+			if (errno != EEXIST)
+				return -errno;
+			/* EEXIST is fine only for a directory, not a file. */
+			if (stat(buf, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
 		buf[i] = saved;
 	}
 	return 0;

@@ -12,6 +12,8 @@ const uint8_t *wire_get_bytes(struct wire_rd *r, size_t n)
 		r->bad = true;
 		return NULL;
 	}
+	if (n == 0)
+		return at; /* NULL + 0 is undefined behaviour for an empty buffer */
 	r->p += n;
 	r->left -= n;
 	return at;
@@ -68,6 +70,8 @@ uint8_t *wire_put_space(struct wire_wr *w, size_t n)
 		w->bad = true;
 		return NULL;
 	}
+	if (n == 0)
+		return at;
 	w->p += n;
 	w->left -= n;
 	w->len += n;
