@@ -386,48 +386,46 @@ static void test_missing(void **state)
 
 /* Each case replaces identity.json (or the key) and expects -EINVAL with
  * `needle` in the message. */
+static const struct {
+	int n;
+	bool key;	  /* replace identity.key instead of identity.json */
+	const char *text; /* NULL: the valid file with `from` replaced by `to` */
+	const char *from, *to;
+	const char *needle; /* expected in the error */
+} corrupt_cases[] = {
+    {1, false, "not json", NULL, NULL, ":1:"},
+    {2, false, "[]", NULL, NULL, "object"},
+    {3, false, "{}", NULL, NULL, "missing field 'name'"},
+    {4, false, NULL, "\"name\": \"alice\"", "\"name\": 7", "must be a string"},
+    {5, false, NULL, "\"name\": \"alice\"", "\"name\": \"Alice\"", "'Alice'"},
+    {6, false, NULL, "\"network\": \"vx6\"", "\"network\": \"\"", "network"},
+    {7, false, NULL, "\"public_key\": \"", "\"public_key\": \"zz", "public_key"},
+    {8, false, NULL, "\"node_id\": \"", "\"node_id\": \"aaaa", "node_id"},
+    {9, false, NULL, "\"alice\"", "\"alice\", \"extra\": \"x\"", "unknown field 'extra'"},
+    {10, false, NULL, "\"overlay_address\": \"fd", "\"overlay_address\": \"fe", "overlay_address"},
+    {11, false, NULL, "\"overlay_address\": \"", "\"overlay_address\": \"x", "IPv6"},
+    {12, false, NULL, "\"network\": \"vx6\"", "\"network\": \"vx7\"", "overlay_address"},
+    {13, false, NULL, "\"name\": \"alice\"", "\"name\": \"alice\", \"name\": \"bob\"", "duplicate"},
+    {14, true, "vx6-ed25519-seed-v1 00\n", NULL, NULL, "malformed"},
+    {15, true,
+     "vx6-ed25519-seed-v2 "
+     "0000000000000000000000000000000000000000000000000000000000000000\n",
+     NULL, NULL, "malformed"},
+    {16, true,
+     "vx6-ed25519-seed-v1 "
+     "000000000000000000000000000000000000000000000000000000000000000G\n",
+     NULL, NULL, "malformed"},
+    {17, true,
+     "vx6-ed25519-seed-v1 "
+     "0000000000000000000000000000000000000000000000000000000000000000",
+     NULL, NULL, "malformed"},
+    {18, true,
+     "vx6-ed25519-seed-v1 "
+     "0000000000000000000000000000000000000000000000000000000000000000\n",
+     NULL, NULL, "identity.json does not match identity.key"},
+};
 static void test_corrupt(void **state)
 {
-	static const struct {
-		int n;
-		bool key;	  /* replace identity.key instead of identity.json */
-		const char *text; /* NULL: the valid file with `from` replaced by `to` */
-		const char *from, *to;
-		const char *needle; /* expected in the error */
-	} cases[] = {
-	    {1, false, "not json", NULL, NULL, ":1:"},
-	    {2, false, "[]", NULL, NULL, "object"},
-	    {3, false, "{}", NULL, NULL, "missing field 'name'"},
-	    {4, false, NULL, "\"name\": \"alice\"", "\"name\": 7", "must be a string"},
-	    {5, false, NULL, "\"name\": \"alice\"", "\"name\": \"Alice\"", "'Alice'"},
-	    {6, false, NULL, "\"network\": \"vx6\"", "\"network\": \"\"", "network"},
-	    {7, false, NULL, "\"public_key\": \"", "\"public_key\": \"zz", "public_key"},
-	    {8, false, NULL, "\"node_id\": \"", "\"node_id\": \"aaaa", "node_id"},
-	    {9, false, NULL, "\"alice\"", "\"alice\", \"extra\": \"x\"", "unknown field 'extra'"},
-	    {10, false, NULL, "\"overlay_address\": \"fd", "\"overlay_address\": \"fe",
-	     "overlay_address"},
-	    {11, false, NULL, "\"overlay_address\": \"", "\"overlay_address\": \"x", "IPv6"},
-	    {12, false, NULL, "\"network\": \"vx6\"", "\"network\": \"vx7\"", "overlay_address"},
-	    {13, false, NULL, "\"name\": \"alice\"", "\"name\": \"alice\", \"name\": \"bob\"",
-	     "duplicate"},
-	    {14, true, "vx6-ed25519-seed-v1 00\n", NULL, NULL, "malformed"},
-	    {15, true,
-	     "vx6-ed25519-seed-v2 "
-	     "0000000000000000000000000000000000000000000000000000000000000000\n",
-	     NULL, NULL, "malformed"},
-	    {16, true,
-	     "vx6-ed25519-seed-v1 "
-	     "000000000000000000000000000000000000000000000000000000000000000G\n",
-	     NULL, NULL, "malformed"},
-	    {17, true,
-	     "vx6-ed25519-seed-v1 "
-	     "0000000000000000000000000000000000000000000000000000000000000000",
-	     NULL, NULL, "malformed"},
-	    {18, true,
-	     "vx6-ed25519-seed-v1 "
-	     "0000000000000000000000000000000000000000000000000000000000000000\n",
-	     NULL, NULL, "identity.json does not match identity.key"},
-	};
 	const char *dir = *state;
 	char key[PATH_MAX], info[PATH_MAX], err[512], good_key[256];
 	char *good = NULL;
@@ -446,30 +444,31 @@ static void test_corrupt(void **state)
 		memcpy(good_key, k, len + 1);
 		free(k);
 	}
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(corrupt_cases) / sizeof(corrupt_cases[0]); i++) {
 		char text[2048];
 		const char *at;
 
-		if (cases[i].text) {
-			snprintf(text, sizeof(text), "%s", cases[i].text);
+		if (corrupt_cases[i].text) {
+			snprintf(text, sizeof(text), "%s", corrupt_cases[i].text);
 		} else {
-			at = strstr(good, cases[i].from);
+			at = strstr(good, corrupt_cases[i].from);
 			if (!at)
-				fail_msg("case %d: '%s' not in identity.json", cases[i].n,
-					 cases[i].from);
+				fail_msg("case %d: '%s' not in identity.json", corrupt_cases[i].n,
+					 corrupt_cases[i].from);
 			snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good,
-				 cases[i].to, at + strlen(cases[i].from));
+				 corrupt_cases[i].to, at + strlen(corrupt_cases[i].from));
 		}
-		write_text(cases[i].key ? key : info, text, cases[i].key ? 0600 : 0644);
+		write_text(corrupt_cases[i].key ? key : info, text,
+			   corrupt_cases[i].key ? 0600 : 0644);
 		memset(&keep, 0x33, sizeof(keep));
 		a = keep;
 		err[0] = '\0';
 		if (identity_load(dir, true, &a, err, sizeof(err)) != -EINVAL ||
-		    !strstr(err, cases[i].needle) || strchr(err, '\n'))
-			fail_msg("case %d: err '%s', want -EINVAL and '%s'", cases[i].n, err,
-				 cases[i].needle);
+		    !strstr(err, corrupt_cases[i].needle) || strchr(err, '\n'))
+			fail_msg("case %d: err '%s', want -EINVAL and '%s'", corrupt_cases[i].n,
+				 err, corrupt_cases[i].needle);
 		assert_memory_equal(&a, &keep, sizeof(a));
-		if (!cases[i].key)
+		if (!corrupt_cases[i].key)
 			assert_non_null(strstr(err, info)); /* names the file */
 		write_text(info, good, 0644);
 		write_text(key, good_key, 0600);
