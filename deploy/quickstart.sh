@@ -64,11 +64,11 @@ step_deps() {
 }
 
 step_build() {
-	banner "$1" "build the release binaries in build/"
+	banner "$1" "build the release binaries (-O2 -g) in build/"
 	if ((BUILD)); then
 		local log=$LAB_TMP/build.log
-		if ! { CC=gcc cmake -S . -B build -DCMAKE_BUILD_TYPE=Release &&
-			cmake --build build -j 2; } >"$log" 2>&1; then
+		if ! { CC=gcc cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+			cmake --build build -j 2 --target vx6d vx6; } >"$log" 2>&1; then
 			tail -n 40 "$log" >&2
 			fail "the build failed (last 40 lines of its log above)"
 		fi
@@ -107,8 +107,7 @@ step_status() {
 
 step_api() {
 	banner "$1" "the admin API: GET /api/v1/node on n1 (loopback, bearer token)"
-	n1 curl -sS --max-time 5 -H "Authorization: Bearer $(<"${NODE_DIR[1]}/admin.token")" \
-		"http://$LAB_ADMIN_LISTEN/api/v1/node" | jq .
+	n1 curl -sS --max-time 5 -H @"$(auth_header 1)" "http://$LAB_ADMIN_LISTEN/api/v1/node" | jq .
 }
 
 n=0
@@ -128,7 +127,7 @@ if ((KEEP)); then
 		Logs: $LAB_TMP/n*.log
 		Press Ctrl-C to stop the nodes and remove the lab.
 	EOF
-	trap 'exit 0' INT TERM
+	trap 'printf "\nquickstart: stopping the lab\n"; exit 0' INT TERM
 	sleep infinity &
 	LAB_PIDS+=("$!")
 	wait "$!" || true

@@ -94,9 +94,8 @@ done
 
 # ---------------------------------------------------------------------------
 say "2. admin API: loopback only, bearer token, JSON errors"
-tok=$(<"${NODE_DIR[1]}/admin.token")
 code=$(n1 curl -sS --max-time 5 -o /dev/null -w '%{http_code}' \
-	-H "Authorization: Bearer $tok" http://127.0.0.1:7600/api/v1/health)
+	-H @"$(auth_header 1)" http://127.0.0.1:7600/api/v1/health)
 assert_eq "n1: health on 127.0.0.1:7600 with the token" "$code" 200
 code=$(n1 curl -sS --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:7600/api/v1/health)
 assert_eq "n1: health on 127.0.0.1:7600 without a token" "$code" 401
@@ -159,7 +158,7 @@ n2 timeout -k 2 10 "$VX6D" --config "$LAB_TMP/n2-second.json" </dev/null \
 	>"$LAB_TMP/second.out" 2>"$LAB_TMP/second.err" || rc=$?
 err=$(<"$LAB_TMP/second.err")
 assert_eq "n2: second vx6d exit status (stderr: $err)" "$rc" 1
-assert_eq "n2: second vx6d stderr line count" "$(wc -l <"$LAB_TMP/second.err")" 1
+assert_eq "n2: second vx6d stderr line count (stderr: $err)" "$(wc -l <"$LAB_TMP/second.err")" 1
 assert_match "n2: second vx6d error" "$err" '^vx6d: .*(already running|lock)'
 assert_eq "n2: first vx6d still answers" "$(api_status 2 GET /api/v1/health)" 200
 assert "n2: first vx6d's socket is still there" test -S "${NODE_DIR[2]}/admin.sock"

@@ -35,6 +35,7 @@
 #   nI CMD...                    echo CMD and run it in node I's namespace (n1 .. n9)
 #   api I METHOD PATH [CURL...]  print the response body; fail on a non-2xx status
 #   api_status I METHOD PATH ... print only the status; the body is in $API_BODY
+#   auth_header I                a curl -H @FILE with node I's bearer token
 #   wait_for SECS WHAT CMD...   poll CMD (bounded)
 #   assert*, fail, say           checks that print what failed and exit 1
 
@@ -145,11 +146,13 @@ lab_require_bins() {
 }
 
 # node_exec I CMD...: echo CMD, then run it in node I's namespace (or here, if
-# node I has none).
+# node I has none). The echo goes to the script's own stderr (fd LAB_ECHO_FD),
+# so that `n1 cmd 2>file` captures only what cmd printed.
+exec {LAB_ECHO_FD}>&2
 node_exec() {
 	local i=$1
 	shift
-	printf '  [n%s] %s\n' "$i" "$*" >&2
+	printf '  [n%s] %s\n' "$i" "$*" >&"$LAB_ECHO_FD"
 	if [[ -n ${NODE_NS[i]:-} ]]; then
 		ip netns exec "${NODE_NS[i]}" "$@"
 	else
@@ -161,7 +164,7 @@ for _i in 1 2 3 4 5 6 7 8 9; do
 done
 unset _i
 hub() {
-	printf '  [hub] %s\n' "$*" >&2
+	printf '  [hub] %s\n' "$*" >&"$LAB_ECHO_FD"
 	ip netns exec "$LAB_HUB" "$@"
 }
 
@@ -301,12 +304,13 @@ stop_node() {
 	assert_eq "n$i: vx6d exit status after SIGTERM" "$rc" 0
 }
 
-# kill_node I: SIGKILL and reap (status 137 is expected and not checked).
+# kill_node I: SIGKILL. Its status (137) is expected and not checked; disown
+# keeps bash from printing "Killed" for it.
 kill_node() {
 	local pid=${NODE_PID[$1]}
+	disown "$pid" 2>/dev/null || true
 	kill -KILL "$pid" 2>/dev/null || true
 	wait_pid_exit "$pid" 5 || fail "n$1: vx6d (pid $pid) survived SIGKILL"
-	wait "$pid" 2>/dev/null || true
 	NODE_PID[$1]=""
 }
 
@@ -323,6 +327,14 @@ api_status() {
 	curl -sS --max-time 5 --unix-socket "${NODE_DIR[i]}/admin.sock" -X "$method" \
 		-H "Authorization: Bearer $tok" -o "$body" -w '%{http_code}' \
 		"$@" "http://localhost$path" 2>"$body.err" || true
+}
+
+# auth_header I: print the path of a curl header file (`-H @FILE`) holding
+# node I's bearer token, so that echoed commands do not show the token.
+auth_header() {
+	local f=$LAB_TMP/n$1.auth
+	[[ -s $f ]] || printf 'Authorization: Bearer %s\n' "$(<"${NODE_DIR[$1]}/admin.token")" >"$f"
+	printf '%s' "$f"
 }
 
 # api I METHOD PATH [CURL ARGS...]: print the body; fail on a non-2xx status.
