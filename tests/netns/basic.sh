@@ -112,6 +112,12 @@ assert_match "n1: 404 error message" "$(jq -r .error.message "$API_BODY")" '.'
 code=$(api_status 1 DELETE /api/v1/node)
 assert_eq "n1: DELETE /api/v1/node" "$code" 405
 assert_eq "n1: 405 error body" "$(jq -r .error.status "$API_BODY")" 405
+code=$(api_status 1 GET /api/v1/health --request-target api/v1/health)
+assert_eq "n1: a request target without the leading '/'" "$code" 400
+assert_eq "n1: 400 error body" "$(jq -r .error.status "$API_BODY")" 400
+code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' --unix-socket "${NODE_DIR[1]}/admin.sock" \
+	http://localhost/metrics)
+assert_eq "n1: /metrics without a token" "$code" 401
 metrics=$(api 1 GET /metrics)
 assert_match "n1: /metrics has a Prometheus sample line" "$metrics" \
 	$'(^|\n)[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[^}]*\\})? [-+0-9.eENa]+'
