@@ -54,7 +54,6 @@ LAB_READY_S=10                  # bound on a node becoming ready
 LAB_STOP_S=10                   # bound on a clean shutdown
 LAB_NODES=0
 LAB_UP=0                        # 1 once lab_create made the hub namespace
-LAB_FAILED_NOTE=""
 
 declare -a NODE_NS=() NODE_DIR=() NODE_CFG=() NODE_LOG=() NODE_PID=()
 declare -a LAB_PIDS=()          # helper processes (background loops) to stop at exit
@@ -108,7 +107,7 @@ jget() { jq -er "$2" <<<"$1" || fail "JSON has no usable '$2': $1"; }
 pid_alive() {
 	kill -0 "$1" 2>/dev/null || return 1
 	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
 	st=${st##*) }
 	[[ ${st:0:1} != Z ]]
 }
@@ -367,7 +366,6 @@ lab_cleanup() {
 			printf '\n----- n%s vx6d log (last 40 lines of %s) -----\n' "$i" "${NODE_LOG[i]}" >&2
 			tail -n 40 "${NODE_LOG[i]}" >&2
 		done
-		[[ -n $LAB_FAILED_NOTE ]] && printf '%s\n' "$LAB_FAILED_NOTE" >&2
 	fi
 	if [[ ${VX6_KEEP_TMP:-0} == 1 ]]; then
 		printf 'kept %s\n' "$LAB_TMP" >&2
