@@ -124,6 +124,20 @@ static void print_endpoints(const struct cli_ctx *ctx, const json_t *eps)
 	}
 }
 
+/* "ok", plus the config generation and log level if vx6d reports them. */
+static void print_health(const struct cli_ctx *ctx, const json_t *health)
+{
+	char q[CLI_QUOTE_MAX], level[CLI_QUOTE_MAX];
+	json_int_t gen = uint_at(health, "config_generation");
+
+	fprintf(ctx->out, LABEL "%s", "health:", str_at(health, "status", q));
+	if (gen >= 0)
+		fprintf(ctx->out, ", config generation %lld", gen);
+	if (json_is_string(json_object_get(health, "log_level")))
+		fprintf(ctx->out, ", log level %s", str_at(health, "log_level", level));
+	fputc('\n', ctx->out);
+}
+
 static void print_status(const struct cli_ctx *ctx, const json_t *node, const json_t *health)
 {
 	const json_t *rec = json_object_get(node, "record");
@@ -131,7 +145,7 @@ static void print_status(const struct cli_ctx *ctx, const json_t *node, const js
 
 	fprintf(ctx->out, LABEL "running, version %s, up %s\n", "vx6d:", str_at(node, "version", q),
 		fmt_uptime(up, uint_at(node, "uptime_s")));
-	fprintf(ctx->out, LABEL "%s\n", "health:", str_at(health, "status", q));
+	print_health(ctx, health);
 	fprintf(ctx->out, LABEL "%s\n", "name:", str_at(node, "name", q));
 	fprintf(ctx->out, LABEL "%s\n", "network:", str_at(node, "network", q));
 	fprintf(ctx->out, LABEL "%s\n", "node id:", str_at(node, "node_id", q));

@@ -45,18 +45,27 @@ static void usage(const struct cli_cmd *cmds, size_t n, FILE *f)
 		   "\nRun 'vx6 COMMAND --help' for the options of a command.\n");
 }
 
-static void ctx_init(struct cli_ctx *ctx, FILE *out, FILE *err)
+/* Defaults, and the state directory from the environment if set. */
+static bool ctx_init(struct cli_ctx *ctx, FILE *out, FILE *err)
 {
 	const char *env = getenv(CLI_STATE_DIR_ENV);
+	char q[CLI_QUOTE_MAX];
 
 	memset(ctx, 0, sizeof(*ctx));
-	if (env && env[0] && strlen(env) < sizeof(ctx->state_dir))
-		strcpy(ctx->state_dir, env);
-	else
-		strcpy(ctx->state_dir, CLI_STATE_DIR_DEFAULT);
 	ctx->timeout_ms = ADMIN_TIMEOUT_MS_DEFAULT;
 	ctx->out = out;
 	ctx->err = err;
+	if (!env || !env[0]) {
+		strcpy(ctx->state_dir, CLI_STATE_DIR_DEFAULT);
+		return true;
+	}
+	if (strlen(env) >= sizeof(ctx->state_dir)) {
+		fprintf(err, "vx6: $" CLI_STATE_DIR_ENV " '%s' is too long\n",
+			cli_escape_str(q, sizeof(q), env));
+		return false;
+	}
+	strcpy(ctx->state_dir, env);
+	return true;
 }
 
 /* Scan the global options, leaving a->i at the command. */
@@ -148,7 +157,8 @@ int cli_run(const struct cli_cmd *cmds, size_t n, int argc, char **argv, FILE *o
 	char q[CLI_QUOTE_MAX];
 	enum cli_parse p;
 
-	ctx_init(&ctx, out, err);
+	if (!ctx_init(&ctx, out, err))
+		return CLI_EXIT_USAGE;
 	cli_args_init(&a, argc, argv, 1, "vx6", err);
 	p = parse_globals(&ctx, &a, cmds, n);
 	if (p == CLI_PARSE_RUN && !globals_are_valid(&ctx, &a))
