@@ -74,6 +74,10 @@ for i in 1 2 3; do
 	eps=$(jq -c .record.endpoints <<<"$node")
 	assert_match "n$i: record endpoints name the underlay listener" "$eps" "fd00:76::$i\""
 
+	# The harness tracks vx6d itself (not a wrapper), inside its own namespace.
+	assert_eq "n$i: process ${NODE_PID[i]}" "$(cat "/proc/${NODE_PID[i]}/comm")" vx6d
+	assert_eq "n$i: namespace of vx6d" "$(ip netns identify "${NODE_PID[i]}")" "${NODE_NS[i]}"
+
 	dir=${NODE_DIR[i]}
 	assert_file_mode "n$i: identity key" "$dir/identity.key" 600
 	assert_file_mode "n$i: admin token" "$dir/admin.token" 600
