@@ -90,9 +90,9 @@ struct noise_cipher;	/* layout: transport/noise_internal.h */
 const char *noise_pattern_name(enum noise_pattern p);
 
 /* Parse a full protocol name ("Noise_XX_25519_ChaChaPoly_BLAKE2b") into
- * *out. Return 0, or -EPROTONOSUPPORT for any other name (other pattern,
+ * *out_pattern. Return 0, or -EPROTONOSUPPORT for any other name (other pattern,
  * modifier such as psk0, or algorithm). */
-int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out);
+int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out_pattern);
 
 /* Whether the side `initiator` needs its own static key for pattern `p`,
  * and whether it must be given the peer's static key before the handshake
@@ -132,26 +132,28 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool 
 int noise_handshake_set_ephemeral_for_test(struct noise_handshake *hs, const uint8_t e_priv[32]);
 
 /* WriteMessage(): build our next handshake message with `payload` (may be
- * NULL when `payload_len` is 0) into `out` (`cap` bytes, not overlapping the
+ * NULL when `payload_len` is 0) into `out_msg` (`cap` bytes, not overlapping the
  * payload) and store its length in *out_len. Return 0, -EINVAL (not
  * STARTED or not our turn), -EMSGSIZE (message over NOISE_MSG_MAX_LEN),
  * -ENOSPC (cap too small), with hs unchanged and nothing written; or
  * -EBADMSG when a DH with a key the peer sent (or the given rs) is all
- * zeros, after which hs is FAILED and `out` wiped. */
+ * zeros, after which hs is FAILED and `out_msg` wiped. */
 int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *payload,
-				  size_t payload_len, uint8_t *out, size_t cap, size_t *out_len);
+				  size_t payload_len, uint8_t *out_msg, size_t cap,
+				  size_t *out_len);
 
 /* ReadMessage(): consume the peer's next handshake message `msg`
- * (`len` bytes, untrusted) and write its payload to `out` (`cap` bytes,
+ * (`len` bytes, untrusted) and write its payload to `out_payload` (`cap` bytes,
  * not overlapping `msg`; may be NULL when `cap` is 0), its length to
  * *out_len. The message length is checked exactly against the pattern
  * before any byte is looked at. Return 0; -EINVAL (not STARTED or not our
  * turn) or -ENOSPC (payload longer than `cap`) with hs unchanged; or, for
  * a bad message, -EMSGSIZE (over NOISE_MSG_MAX_LEN) or -EBADMSG (too short,
- * AEAD failure, all-zero DH), after which hs is FAILED and `out` wiped. */
+ * AEAD failure, all-zero DH), after which hs is FAILED and `out_payload` wiped. */
 int noise_handshake_read_message(struct noise_handshake *hs, const uint8_t *msg, size_t len,
-				 uint8_t *out, size_t cap, size_t *out_len);
+				 uint8_t *out_payload, size_t cap, size_t *out_len);
 
+/* Where hs stands, and a name for it in logs ("?" outside the enum). */
 enum noise_handshake_state noise_handshake_get_state(const struct noise_handshake *hs);
 const char *noise_handshake_state_name(enum noise_handshake_state state);
 
@@ -168,19 +170,20 @@ bool noise_handshake_is_done(const struct noise_handshake *hs);
 int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *out_send,
 			  struct noise_cipher *out_recv);
 
-/* Copy the peer's static public key into `out`. Return 0, or -ENOENT if
+/* Copy the peer's static public key into `out_rs`. Return 0, or -ENOENT if
  * it is not known (yet, or ever in this pattern, or hs failed). A key the
  * peer sent is authenticated only once the handshake is done. */
-int noise_handshake_get_remote_static(const struct noise_handshake *hs, uint8_t out[32]);
+int noise_handshake_get_remote_static(const struct noise_handshake *hs, uint8_t out_rs[32]);
 
 /* Check that the peer's static key is the X25519 image of the Ed25519 key
- * `ed_pk`: the link layer's proof that it talks to that node. Return 0,
+ * `ed_pk`: the link layer's proof that it talks to that node, once the
+ * handshake is done (docs/noise.md §3.3). Return 0,
  * -ENOENT (no remote static), -EINVAL (ed_pk is not a valid key), or
  * -EKEYREJECTED (another key). */
 int noise_handshake_check_remote_ed25519(const struct noise_handshake *hs, const uint8_t ed_pk[32]);
 
 /* Copy the handshake hash h (§11.2, channel binding). Return 0 or
  * -EINPROGRESS (handshake not done). */
-int noise_handshake_get_hash(const struct noise_handshake *hs, uint8_t out[NOISE_HASH_LEN]);
+int noise_handshake_get_hash(const struct noise_handshake *hs, uint8_t out_hash[NOISE_HASH_LEN]);
 
 #endif /* VX6_TRANSPORT_NOISE_H */

@@ -26,27 +26,28 @@ struct noise_cipher *noise_cipher_free(struct noise_cipher *cs);
 /* Wipe the key; the cipher then has none. */
 void noise_cipher_clear(struct noise_cipher *cs);
 
+/* True once a key was split into `cs`, until noise_cipher_clear(). */
 bool noise_cipher_has_key(const struct noise_cipher *cs);
 
 /* ENCRYPT(k, nonce, ad, pt) (§4.2, ChaChaPoly §12.3): write pt_len + 16
- * bytes to `out` (`cap` bytes; `out` may equal `pt` for in-place use, no
+ * bytes to `out_ct` (`cap` bytes; `out_ct` may equal `pt` for in-place use, no
  * other overlap) and store the length in *out_len. `ad` may be NULL when
  * `ad_len` is 0. The caller must never reuse a nonce with one key.
  * Return 0, -EINVAL (no key), -ERANGE (nonce 2^64-1, reserved for rekey),
  * -EMSGSIZE (ciphertext over NOISE_MSG_MAX_LEN) or -ENOSPC. */
 int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t cap,
-			 size_t *out_len);
+			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out_ct,
+			 size_t cap, size_t *out_len);
 
 /* DECRYPT(k, nonce, ad, ct) of an untrusted ciphertext: write ct_len - 16
- * bytes to `out` (may equal `ct`, no other overlap) and the length to
+ * bytes to `out_pt` (may equal `ct`, no other overlap) and the length to
  * *out_len. Check the replay window before and update it after, never
  * the reverse. Return 0, -EINVAL (no key), -ERANGE (nonce 2^64-1),
  * -EMSGSIZE (over NOISE_MSG_MAX_LEN), -ENOSPC, or -EBADMSG (shorter than a
- * tag, or authentication failed); on -EBADMSG `out` is wiped. */
+ * tag, or authentication failed); on -EBADMSG `out_pt` is wiped. */
 int noise_cipher_decrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *ct, size_t ct_len, uint8_t *out, size_t cap,
-			 size_t *out_len);
+			 size_t ad_len, const uint8_t *ct, size_t ct_len, uint8_t *out_pt,
+			 size_t cap, size_t *out_len);
 
 /* Rekey(): k = REKEY(k), the first 32 bytes of ENCRYPT(k, 2^64-1, "",
  * 32 zero bytes) (§4.2, §11.3). Both sides must rekey at the same point of

@@ -104,7 +104,7 @@ const char *noise_pattern_name(enum noise_pattern p)
 	return def ? def->name : NULL;
 }
 
-int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out)
+int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out_pattern)
 {
 	char name[NOISE_PROTO_NAME_MAX];
 
@@ -113,7 +113,7 @@ int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out)
 	for (unsigned i = 0; i < NOISE_PATTERN__COUNT; i++) {
 		snprintf(name, sizeof(name), PROTO_PREFIX "%s" PROTO_SUFFIX, pattern_table[i].name);
 		if (strcmp(name, protocol_name) == 0) {
-			*out = (enum noise_pattern)i;
+			*out_pattern = (enum noise_pattern)i;
 			return 0;
 		}
 	}
@@ -261,7 +261,6 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool 
 		hs->has_rs = true;
 	}
 	hs->pat = def;
-	hs->pattern = p;
 	hs->initiator = initiator;
 
 	snprintf(name, sizeof(name), PROTO_PREFIX "%s" PROTO_SUFFIX, def->name);
@@ -412,7 +411,7 @@ static int hs_write_tokens(struct noise_handshake *hs, struct wire_wr *w)
 }
 
 int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *payload,
-				  size_t payload_len, uint8_t *out, size_t cap, size_t *out_len)
+				  size_t payload_len, uint8_t *out_msg, size_t cap, size_t *out_len)
 {
 	struct wire_wr w;
 	size_t need;
@@ -426,10 +425,10 @@ int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *pay
 	need = hs_overhead(hs) + payload_len;
 	if (need > NOISE_MSG_MAX_LEN)
 		return -EMSGSIZE;
-	if (need > cap || !out)
+	if (need > cap || !out_msg)
 		return -ENOSPC;
 
-	wire_wr_init(&w, out, cap);
+	wire_wr_init(&w, out_msg, cap);
 	r = hs_write_tokens(hs, &w);
 	if (r < 0)
 		goto out;
@@ -444,7 +443,7 @@ int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *pay
 	*out_len = need;
 out:
 	if (r < 0) {
-		sodium_memzero(out, need);
+		sodium_memzero(out_msg, need);
 		hs_fail(hs);
 	}
 	return r;
@@ -486,14 +485,15 @@ static int hs_read_tokens(struct noise_handshake *hs, struct wire_rd *rd)
 }
 
 int noise_handshake_read_message(struct noise_handshake *hs, const uint8_t *msg, size_t len,
-				 uint8_t *out, size_t cap, size_t *out_len)
+				 uint8_t *out_payload, size_t cap, size_t *out_len)
 {
 	struct wire_rd rd;
 	const uint8_t *ct;
 	size_t overhead, ct_len, plain_len = 0;
 	int r;
 
-	if (hs->state != NOISE_HS_STARTED || hs_is_my_turn(hs) || (len && !msg) || (cap && !out))
+	if (hs->state != NOISE_HS_STARTED || hs_is_my_turn(hs) || (len && !msg) ||
+	    (cap && !out_payload))
 		return -EINVAL;
 	overhead = hs_overhead(hs);
 	if (len > NOISE_MSG_MAX_LEN) {
@@ -519,7 +519,7 @@ int noise_handshake_read_message(struct noise_handshake *hs, const uint8_t *msg,
 		r = -EBADMSG;
 		goto out;
 	}
-	r = noise_symmetric_decrypt_and_hash(&hs->ss, ct, ct_len, out);
+	r = noise_symmetric_decrypt_and_hash(&hs->ss, ct, ct_len, out_payload);
 	if (r < 0)
 		goto out;
 	hs_advance(hs);
@@ -527,7 +527,7 @@ int noise_handshake_read_message(struct noise_handshake *hs, const uint8_t *msg,
 out:
 	if (r < 0) {
 		if (plain_len)
-			sodium_memzero(out, plain_len);
+			sodium_memzero(out_payload, plain_len);
 		hs_fail(hs);
 	}
 	return r;
@@ -571,11 +571,11 @@ int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *out_s
 	return 0;
 }
 
-int noise_handshake_get_remote_static(const struct noise_handshake *hs, uint8_t out[32])
+int noise_handshake_get_remote_static(const struct noise_handshake *hs, uint8_t out_rs[32])
 {
 	if (!hs->has_rs)
 		return -ENOENT;
-	memcpy(out, hs->rs, NOISE_DH_LEN);
+	memcpy(out_rs, hs->rs, NOISE_DH_LEN);
 	return 0;
 }
 
@@ -590,10 +590,10 @@ int noise_handshake_check_remote_ed25519(const struct noise_handshake *hs, const
 	return sodium_memcmp(want, hs->rs, NOISE_DH_LEN) == 0 ? 0 : -EKEYREJECTED;
 }
 
-int noise_handshake_get_hash(const struct noise_handshake *hs, uint8_t out[NOISE_HASH_LEN])
+int noise_handshake_get_hash(const struct noise_handshake *hs, uint8_t out_hash[NOISE_HASH_LEN])
 {
 	if (!noise_handshake_is_done(hs))
 		return -EINPROGRESS;
-	memcpy(out, hs->ss.h, NOISE_HASH_LEN);
+	memcpy(out_hash, hs->ss.h, NOISE_HASH_LEN);
 	return 0;
 }

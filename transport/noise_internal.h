@@ -62,7 +62,6 @@ struct noise_symmetric {
 struct noise_handshake {
 	struct noise_symmetric ss;
 	const struct noise_pattern_def *pat; /* static table row; NULL when CLEARED */
-	enum noise_pattern pattern;
 	enum noise_handshake_state state;
 	bool initiator;
 	uint8_t msg_index; /* next message of pat->tokens to write or read */

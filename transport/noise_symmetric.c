@@ -274,8 +274,8 @@ bool noise_cipher_has_key(const struct noise_cipher *cs)
 }
 
 int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out, size_t cap,
-			 size_t *out_len)
+			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out_ct,
+			 size_t cap, size_t *out_len)
 {
 	if (!cs->has_key)
 		return -EINVAL;
@@ -285,14 +285,14 @@ int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 		return -EMSGSIZE;
 	if (cap < pt_len + NOISE_TAG_LEN)
 		return -ENOSPC;
-	aead_encrypt(cs->k, nonce, ad, ad_len, pt, pt_len, out);
+	aead_encrypt(cs->k, nonce, ad, ad_len, pt, pt_len, out_ct);
 	*out_len = pt_len + NOISE_TAG_LEN;
 	return 0;
 }
 
 int noise_cipher_decrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *ct, size_t ct_len, uint8_t *out, size_t cap,
-			 size_t *out_len)
+			 size_t ad_len, const uint8_t *ct, size_t ct_len, uint8_t *out_pt,
+			 size_t cap, size_t *out_len)
 {
 	int r;
 
@@ -306,9 +306,9 @@ int noise_cipher_decrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 		return -EBADMSG;
 	if (cap < ct_len - NOISE_TAG_LEN)
 		return -ENOSPC;
-	r = aead_decrypt(cs->k, nonce, ad, ad_len, ct, ct_len, out);
+	r = aead_decrypt(cs->k, nonce, ad, ad_len, ct, ct_len, out_pt);
 	if (r < 0) {
-		sodium_memzero(out, ct_len - NOISE_TAG_LEN);
+		sodium_memzero(out_pt, ct_len - NOISE_TAG_LEN);
 		return r;
 	}
 	*out_len = ct_len - NOISE_TAG_LEN;
