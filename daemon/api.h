@@ -15,6 +15,17 @@ void api_node_get(struct daemon *d, struct evhttp_request *req, const char *tail
 void api_node_republish(struct daemon *d, struct evhttp_request *req, const char *tail);
 void api_metrics_get(struct daemon *d, struct evhttp_request *req, const char *tail);
 
+void api_links_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_peers_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_peers_post(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_peers_delete(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_diag_ping(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_diag_bench(struct daemon *d, struct evhttp_request *req, const char *tail);
+
+/* Parse a node named by its base32 ID or hex public key. 0 or -EINVAL. */
+struct node_id;
+int api_parse_node(const char *s, struct node_id *out);
+
 /* JSON view of a node record; a new reference, or NULL out of memory. */
 json_t *api_record_json(const struct node_record *rec);
 

@@ -10,6 +10,12 @@ const struct admin_route admin_routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/health", api_health_get },
 	{ EVHTTP_REQ_GET, "/api/v1/node", api_node_get },
 	{ EVHTTP_REQ_POST, "/api/v1/node/republish", api_node_republish },
+	{ EVHTTP_REQ_GET, "/api/v1/links", api_links_get },
+	{ EVHTTP_REQ_GET, "/api/v1/peers", api_peers_get },
+	{ EVHTTP_REQ_POST, "/api/v1/peers", api_peers_post },
+	{ EVHTTP_REQ_DELETE, "/api/v1/peers/", api_peers_delete },
+	{ EVHTTP_REQ_POST, "/api/v1/diag/ping", api_diag_ping },
+	{ EVHTTP_REQ_POST, "/api/v1/diag/bench", api_diag_bench },
 	{ EVHTTP_REQ_GET, "/metrics", api_metrics_get },
 	{ 0, NULL, NULL },
 };

@@ -274,6 +274,35 @@ static int parse_listen(const struct parse_ctx *pc, json_t *arr, struct daemon_c
 	return 0;
 }
 
+static int parse_peers(const struct parse_ctx *pc, json_t *arr, struct daemon_config *c)
+{
+	char field[96], err[256];
+	const char *sub;
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(arr))
+		return fail(pc, "peers", "expected an array");
+	if (json_array_size(arr) > CONFIG_PEERS_MAX)
+		return fail(pc, "peers", "%zu entries; at most %d (add more with 'vx6 peer add')",
+			    json_array_size(arr), CONFIG_PEERS_MAX);
+	json_array_foreach(arr, i, o) {
+		if (peer_entry_from_json(o, &c->peers[i], err, sizeof(err), &sub) < 0) {
+			snprintf(field, sizeof(field), "peers[%zu]%s%s", i, sub[0] ? "." : "",
+				 sub);
+			return fail(pc, field, "%s", err);
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(c->peers[j].pk, c->peers[i].pk, 32) == 0) {
+				snprintf(field, sizeof(field), "peers[%zu]", i);
+				return fail(pc, field, "same public_key as peers[%zu]", j);
+			}
+		}
+	}
+	c->n_peers = (unsigned)json_array_size(arr);
+	return 0;
+}
+
 static void set_defaults(struct daemon_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -309,6 +338,9 @@ static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_con
 				return -EINVAL;
 		} else if (strcmp(key, "listen") == 0) {
 			if (parse_listen(pc, v, c) < 0)
+				return -EINVAL;
+		} else if (strcmp(key, "peers") == 0) {
+			if (parse_peers(pc, v, c) < 0)
 				return -EINVAL;
 		} else if (strcmp(key, "record_lifetime_s") == 0) {
 			if (get_uint(pc, v, "record_lifetime_s", CONFIG_LIFETIME_MIN_S,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "daemon/peer_entry.h"
 #include "lib/log.h"
 
 #define CONFIG_DEFAULT_PATH	  "/etc/vx6/vx6d.json"
@@ -24,6 +25,7 @@
 #define CONFIG_DEFAULT_ADMIN_TCP  "127.0.0.1:7600"
 #define CONFIG_FILE_MAX_LEN	  (256 * 1024)
 #define CONFIG_LISTEN_MAX	  8
+#define CONFIG_PEERS_MAX	  64
 #define CONFIG_LIFETIME_MIN_S	  60u
 #define CONFIG_LIFETIME_MAX_S	  (30u * 24 * 3600)
 #define CONFIG_DEFAULT_LIFETIME_S 86400u
@@ -46,6 +48,8 @@ struct daemon_config {
 	uint32_t admin_max_body; /* bytes */
 	unsigned n_listen;
 	struct config_listen listen[CONFIG_LISTEN_MAX];
+	unsigned n_peers; /* peers to keep a link to, from the file */
+	struct peer_entry peers[CONFIG_PEERS_MAX];
 	uint32_t record_lifetime_s;
 };
 

@@ -18,6 +18,7 @@
  * discovery, routing and tun rows between "state" and "admin". */
 static const struct daemon_subsys *const subsystems[] = {
 	&daemon_subsys_state,
+	&daemon_subsys_links,
 	&daemon_subsys_admin,
 };
 

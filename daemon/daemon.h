@@ -21,6 +21,8 @@ struct event_base;
 struct event;
 struct evbuffer;
 struct admin_server;
+struct link_mgr;
+struct peer_store;
 
 /* Counters the daemon itself keeps (subsystems keep their own). */
 struct daemon_stats {
@@ -43,6 +45,8 @@ struct daemon {
 	struct node_record record; /* our current signed node record */
 	bool have_record;
 
+	struct link_mgr *links;	   /* owned: peer links over every transport */
+	struct peer_store *peers;  /* owned: peers.json */
 	struct admin_server *admin;
 	struct event *sig_term, *sig_int, *sig_hup;
 	unsigned n_up; /* subsystems initialized, for unwinding */
@@ -85,6 +89,7 @@ int daemon_node_publish(struct daemon *d);
 
 /* Subsystems implemented in their own files. */
 extern const struct daemon_subsys daemon_subsys_state;	/* node_state.c */
+extern const struct daemon_subsys daemon_subsys_links;	/* links.c */
 extern const struct daemon_subsys daemon_subsys_admin;	/* admin.c */
 
 #endif /* VX6_DAEMON_DAEMON_H */

@@ -3,9 +3,10 @@
 #ifndef VX6_TRANSPORT_LINK_INTERNAL_H
 #define VX6_TRANSPORT_LINK_INTERNAL_H
 
-#include <crypto_hash_sha256.h>
+#include <sodium/crypto_hash_sha256.h>
 
 #include "transport/link.h"
+#include "transport/link_msg.h"
 #include "transport/link_probe.h"
 
 #define LINK_HASH_SIZE	  256

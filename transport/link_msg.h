@@ -20,8 +20,8 @@
 #define LINK_MSG_PONG	   0x02
 #define LINK_MSG_HDR_LEN   9 /* type + token */
 #define LINK_MSG_PAD_MAX   1391 /* TP_DATAGRAM_MAX - LINK_MSG_HDR_LEN */
-#define LINK_BENCH_HDR_LEN 9 /* kind + length */
-#define LINK_BENCH_REPLY_LEN 40
+#define LINK_BENCH_HDR_LEN 9u /* kind + length */
+#define LINK_BENCH_REPLY_LEN 40u
 #define LINK_BENCH_MAX_BYTES (64ull << 30)
 
 struct link_msg {
