@@ -199,7 +199,7 @@ static void check_ping(enum transport_kind kind)
 	assert_int_equal(link_peer_add(lab->a.m, lab->b.pk, &lab->b.addr, kind), 0);
 	assert_true(run_until(lab, both_up, 3000));
 	g_ping = &w;
-	assert_int_equal(link_ping_start(link_to(&lab->a, &lab->b), 200, 1000, 0, ping_done, &w),
+	assert_int_equal(link_ping_start(link_to(&lab->a, &lab->b), 200, 1000, 1, ping_done, &w),
 			 0);
 	assert_int_equal(link_ping_start(link_to(&lab->a, &lab->b), 1, 0, 0, ping_done, &w),
 			 -EBUSY);
@@ -309,12 +309,47 @@ static void test_tcp_remove(void **s)
 	check_remove(TRANSPORT_TCP);
 }
 
+#ifdef VX6_HAVE_QUIC
+static void test_quic_up(void **s)
+{
+	(void)s;
+	check_up(TRANSPORT_QUIC);
+}
+static void test_quic_wrong_key(void **s)
+{
+	(void)s;
+	check_wrong_key(TRANSPORT_QUIC);
+}
+static void test_quic_ping(void **s)
+{
+	(void)s;
+	check_ping(TRANSPORT_QUIC);
+}
+static void test_quic_bench(void **s)
+{
+	(void)s;
+	check_bench(TRANSPORT_QUIC, 8u << 20);
+	check_bench(TRANSPORT_QUIC, 0);
+	check_bench(TRANSPORT_QUIC, 1);
+}
+static void test_quic_remove(void **s)
+{
+	(void)s;
+	check_remove(TRANSPORT_QUIC);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_up),	  cmocka_unit_test(test_tcp_wrong_key),
 		cmocka_unit_test(test_tcp_ping),  cmocka_unit_test(test_tcp_bench),
 		cmocka_unit_test(test_tcp_remove),
+#ifdef VX6_HAVE_QUIC
+		cmocka_unit_test(test_quic_up),	  cmocka_unit_test(test_quic_wrong_key),
+		cmocka_unit_test(test_quic_ping), cmocka_unit_test(test_quic_bench),
+		cmocka_unit_test(test_quic_remove),
+#endif
 	};
 
 	sec_init();
