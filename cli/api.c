@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/admin_client.h"
 #include "cli/cli.h"
@@ -43,12 +45,25 @@ static int parse_body(const struct http_response *resp, json_t **out_root, char 
 	return jsonx_parse_object((const char *)resp->body, resp->body_len, out_root, why, why_cap);
 }
 
+/* The state directory as vx6d wants it: an absolute path. */
+static void absolute_dir(const char *dir, char out[PATH_MAX])
+{
+	char cwd[PATH_MAX];
+
+	if (dir[0] == '/' || !realpath(dir, out)) {
+		if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+		    fs_path_join(out, PATH_MAX, cwd, dir) < 0)
+			snprintf(out, PATH_MAX, "%s", dir);
+	}
+}
+
 static void print_not_running(const struct cli_ctx *ctx, const struct admin_target *t)
 {
-	char where[CLI_QUOTE_MAX], dir[CLI_QUOTE_MAX];
+	char where[CLI_QUOTE_MAX], dir[CLI_QUOTE_MAX], abs[PATH_MAX];
 
+	absolute_dir(ctx->state_dir, abs);
 	cli_escape_str(where, sizeof(where), t->where);
-	cli_escape_str(dir, sizeof(dir), ctx->state_dir);
+	cli_escape_str(dir, sizeof(dir), abs);
 	fprintf(ctx->err,
 		"vx6: vx6d is not running (%s '%s'); start it with 'systemctl start vx6d' or "
 		"'vx6d --state-dir %s'\n",
