@@ -376,7 +376,8 @@ static bool is_request_ok(const char *method, const char *path)
 {
 	size_t n = strlen(path);
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
+	    strcmp(method, "DELETE") != 0)
 		return false;
 	if (path[0] != '/' || n > ADMIN_PATH_MAX)
 		return false;

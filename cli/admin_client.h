@@ -45,7 +45,7 @@ int admin_target_init_unix(struct admin_target *out, const char *sock_path, cons
 int admin_target_init_tcp(struct admin_target *out, const char *addr_port, const char *token_path,
 			  char *err, size_t err_cap);
 
-/* Send `method` ("GET" or "POST") for `path` (an absolute path of printable
+/* Send `method` ("GET", "POST" or "DELETE") for `path` (an absolute path of printable
  * ASCII without spaces) with `body_len` bytes of JSON `body` (borrowed; NULL
  * for none), and parse the answer into *out (caller clears it with
  * http_response_clear()). Any HTTP status counts as success here. On

@@ -3,6 +3,8 @@
  * so all commands say the same thing for the same problem. */
 #include "cli/api.h"
 
+#include <stdarg.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,4 +149,24 @@ int cli_api_call(const struct cli_ctx *ctx, const char *method, const char *path
 	r = check_answer(ctx, &t, method, path, &resp, quiet, out_json);
 	http_response_clear(&resp);
 	return r;
+}
+
+void cli_print_json(const struct cli_ctx *ctx, const json_t *v)
+{
+	json_dumpf(v, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', ctx->out);
+}
+
+char *cli_json_body(const char *fmt, ...)
+{
+	json_t *o;
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	o = json_vpack_ex(NULL, 0, fmt, ap);
+	va_end(ap);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
 }

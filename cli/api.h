@@ -32,4 +32,11 @@ int cli_api_target(const struct cli_ctx *ctx, struct admin_target *out, char *er
 int cli_api_call(const struct cli_ctx *ctx, const char *method, const char *path, const char *body,
 		 bool quiet, json_t **out_json);
 
+/* Print `v` as indented JSON and a newline on ctx->out. */
+void cli_print_json(const struct cli_ctx *ctx, const json_t *v);
+
+/* Build a JSON request body with json_pack() `fmt` (strings are escaped by
+ * jansson). Return a malloc'd text the caller frees, or NULL. */
+char *cli_json_body(const char *fmt, ...);
+
 #endif /* VX6_CLI_API_H */

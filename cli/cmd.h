@@ -44,4 +44,36 @@ int cmd_status_main(struct cli_ctx *ctx, int argc, char **argv);
 enum cli_parse cmd_version_parse(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_version_main(struct cli_ctx *ctx, int argc, char **argv);
 
+struct cmd_peer_args {
+	const char *verb;      /* add | remove | list */
+	const char *node;      /* add: public key; remove: key or node ID */
+	const char *endpoint;  /* add: [IPV6]:PORT */
+	const char *transport; /* add: tcp | quic; NULL = tcp */
+};
+
+/* vx6 peer add NODE_KEY --endpoint [IPV6]:PORT [--transport tcp|quic]
+ * vx6 peer remove NODE | vx6 peer list [--json] */
+enum cli_parse cmd_peer_parse(struct cli_ctx *ctx, int argc, char **argv,
+			      struct cmd_peer_args *out);
+int cmd_peer_main(struct cli_ctx *ctx, int argc, char **argv);
+
+/* vx6 links [--json] */
+int cmd_links_main(struct cli_ctx *ctx, int argc, char **argv);
+
+struct cmd_probe_args {
+	const char *node;
+	unsigned long count, size, interval_ms; /* ping */
+	unsigned long long bytes;		/* bench */
+};
+
+/* vx6 ping NODE [--count N] [--size BYTES] [--interval MS] [--json] */
+enum cli_parse cmd_ping_parse(struct cli_ctx *ctx, int argc, char **argv,
+			      struct cmd_probe_args *out);
+int cmd_ping_main(struct cli_ctx *ctx, int argc, char **argv);
+
+/* vx6 bench NODE [--bytes N[K|M|G]] [--json] */
+enum cli_parse cmd_bench_parse(struct cli_ctx *ctx, int argc, char **argv,
+			       struct cmd_probe_args *out);
+int cmd_bench_main(struct cli_ctx *ctx, int argc, char **argv);
+
 #endif /* VX6_CLI_CMD_H */

@@ -11,6 +11,10 @@ static const struct cli_cmd commands[] = {
     {"identity", "show this node's identity: 'vx6 identity show'", cmd_identity_main},
     {"status", "show what the running vx6d reports", cmd_status_main},
     {"version", "print the versions of vx6 and of the running vx6d", cmd_version_main},
+    {"peer", "add, remove or list the peers vx6d keeps links to", cmd_peer_main},
+    {"links", "show every peer link with its counters", cmd_links_main},
+    {"ping", "ping a peer over its link (loss, RTT)", cmd_ping_main},
+    {"bench", "send bytes to a peer over a link stream, check SHA-256", cmd_bench_main},
 };
 
 int main(int argc, char **argv)

@@ -720,7 +720,7 @@ static void test_client_post_timeout_and_cap(void **state)
 	/* bad requests never reach the socket */
 	assert_int_equal(admin_client_request(&t, "GET", "/a b", NULL, 0, &resp, why, sizeof(why)),
 			 -EINVAL);
-	assert_int_equal(admin_client_request(&t, "DELETE", "/", NULL, 0, &resp, why, sizeof(why)),
+	assert_int_equal(admin_client_request(&t, "PATCH", "/", NULL, 0, &resp, why, sizeof(why)),
 			 -EINVAL);
 }
 
