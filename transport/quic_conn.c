@@ -161,6 +161,7 @@ static int on_handshake_completed(ngtcp2_conn *conn, void *user_data)
 	release_hs_slot(c);
 	t->base.hs_completed++;
 	set_state(c, QUIC_CONN_ESTABLISHED);
+	c->established_ms = clock_mono_ms();
 	ngtcp2_conn_set_keep_alive_timeout(conn, (uint64_t)QUIC_KEEPALIVE_MS * NGTCP2_MILLISECONDS);
 	log_debug(LD_QUIC, "QUIC conn %s established", c->fp);
 	c->upper_knows = true;

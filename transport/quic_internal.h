@@ -44,6 +44,7 @@
 #define QUIC_KEEPALIVE_MS      15000
 #define QUIC_DGRAM_QUEUE_MAX   64   /* datagrams waiting per connection */
 #define QUIC_DGRAM_AGE_MAX_MS  1000 /* queued datagrams older than this are dropped */
+#define QUIC_PMTUD_GRACE_MS    3000 /* after this, a path too small is final */
 #define QUIC_DGRAM_FRAME_MAX   (TP_DATAGRAM_MAX + 3) /* type + 2-byte length + payload */
 #define QUIC_CHUNK_MIN	       2048		     /* send buffer chunk sizes, bytes */
 #define QUIC_CHUNK_MAX	       16384
@@ -171,9 +172,10 @@ struct quic_conn {
 	bool got_reset;			     /* a stateless reset killed it */
 	bool in_pending;
 	bool in_reap;
-	bool resets_pending;   /* some stream has reset_pending */
-	uint8_t remote_pk[32]; /* dialer: the key asked for; acceptor: proved */
-	char fp[9];	       /* log-safe fingerprint of remote_pk */
+	bool resets_pending;	 /* some stream has reset_pending */
+	uint8_t remote_pk[32];	 /* dialer: the key asked for; acceptor: proved */
+	char fp[9];		 /* log-safe fingerprint of remote_pk */
+	uint64_t established_ms; /* clock_mono_ms() at `established` */
 	void *conn_ctx;
 	struct sockaddr_in6 local;   /* our address on the current path */
 	struct sockaddr_in6 remote;  /* the peer's, as ngtcp2 last saw it */

@@ -333,6 +333,11 @@ int quic_datagram_send(struct tp_conn *tc, const uint8_t *buf, size_t len)
 	if (len > TP_DATAGRAM_MAX || len > dgram_room(c, QUIC_UDP_PAYLOAD_MAX) || !rp ||
 	    rp->max_datagram_frame_size < len + 3)
 		return -EMSGSIZE;
+	/* Bigger than the path has been shown to carry: wait for path MTU
+	 * discovery while it may still be running, then it is final. */
+	if (len > dgram_room(c, ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn)) &&
+	    clock_mono_ms() - c->established_ms > QUIC_PMTUD_GRACE_MS)
+		return -EMSGSIZE;
 	if (c->ndgrams >= QUIC_DGRAM_QUEUE_MAX || len > TP_SEND_BUFFER_MAX - c->buffered) {
 		c->stats.tx_dropped++;
 		return -ENOBUFS;

@@ -21,6 +21,7 @@
 #include <gnutls/abstract.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/secure.h"
 
@@ -37,6 +38,8 @@ static const uint8_t ed25519_spki_prefix[12] = {
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 };
 #define ED25519_SPKI_LEN (sizeof(ed25519_spki_prefix) + 32)
+
+static struct log_ratelim refuse_rl = LOG_RATELIM_INIT(1000, 10);
 
 static int spki_to_ed25519(const gnutls_datum_t *spki, uint8_t out[32])
 {
@@ -82,10 +85,14 @@ static int verify_cb(gnutls_session_t s)
 		return -1;
 	if (peer_key(s, pk) < 0) {
 		c->auth_failed = true;
+		if (log_ratelim_allow(&refuse_rl, clock_mono_ms()))
+			log_info(LD_QUIC, "Refused QUIC peer: no Ed25519 raw public key");
 		return -1;
 	}
 	if (c->base.initiator && !sec_equal(pk, c->remote_pk, sizeof(pk))) {
 		c->auth_failed = true;
+		if (log_ratelim_allow(&refuse_rl, clock_mono_ms()))
+			log_info(LD_QUIC, "Refused QUIC peer: it is not %s", c->fp);
 		return -1;
 	}
 	return 0;

@@ -49,6 +49,9 @@ struct tp_impl {
 	uint64_t (*drops)(const struct transport *t);
 	/* Send `n` garbage messages to the listener at `to` (NULL: skip). */
 	void (*garbage)(const struct sockaddr_in6 *to, unsigned n);
+	/* A connection survives the dialer's source address changing (UDP
+	 * transports with connection IDs; TCP reconnects instead). */
+	bool roams;
 };
 
 static uint64_t quic_drops(const struct transport *t)
@@ -84,7 +87,7 @@ static void udp_garbage(const struct sockaddr_in6 *to, unsigned n)
 }
 
 static const struct tp_impl impls[] = {
-    {"quic", tp_quic_new, quic_drops, udp_garbage},
+    {"quic", tp_quic_new, quic_drops, udp_garbage, true},
 };
 
 /* --- fixture: two transports on one loop --------------------------------- */
@@ -218,9 +221,11 @@ static void on_stream_data(void *ctx, struct tp_conn *c, uint64_t sid, const uin
 	if (!s->rx_bytes && !s->rx_fin) {
 		crypto_hash_sha256_init(&s->rx_hash);
 		s->rx_sid = sid;
+		/* Echo by writing from inside the callback, before reading
+		 * `buf`: it must stay valid until the callback returns. */
 		if (s->echo_stream && !s->tx_active) {
 			s->conn = c;
-			start_tx(s, sid); /* writing from inside a callback */
+			start_tx(s, sid);
 		}
 	}
 	assert_int_equal(sid, s->rx_sid);
@@ -413,10 +418,11 @@ static void test_handshake(void **state)
 	assert_null(f->b.conn_ctx);
 	assert_true(f->a.conn->initiator);
 	assert_false(f->b.conn->initiator);
-	tp_get_peer(f->b.conn, &peer);
-	assert_int_equal(peer.sin6_port, f->a.addr.sin6_port);
 	tp_get_peer(f->a.conn, &peer);
 	assert_int_equal(peer.sin6_port, f->b.addr.sin6_port);
+	assert_memory_equal(&peer.sin6_addr, &in6addr_loopback, 16);
+	tp_get_peer(f->b.conn, &peer); /* the dialer's source port may be its own */
+	assert_memory_equal(&peer.sin6_addr, &in6addr_loopback, 16);
 	assert_int_equal(f->a.t->hs_completed, 1);
 	assert_int_equal(f->b.t->hs_completed, 1);
 	/* A local close reaches both sides: ours later, the peer's as remote. */
@@ -431,10 +437,11 @@ static void test_handshake(void **state)
 static void test_wrong_key(void **state)
 {
 	struct fixture *f = fixture_of(state);
-	uint8_t wrong[32];
+	uint8_t wrong[32], wrong_sk[64], seed[32];
 	struct tp_conn *c = NULL;
 
-	sec_random(wrong, sizeof(wrong));
+	sec_random(seed, sizeof(seed)); /* a valid key, just not b's */
+	sec_ed25519_from_seed(wrong, wrong_sk, seed);
 	assert_int_equal(tp_dial(f->a.t, &f->b.addr, wrong, NULL, &c), 0);
 	assert_true(run_until(f, a_closed));
 	assert_int_equal(f->a.why, TP_CLOSE_AUTH);
@@ -623,6 +630,196 @@ static void test_garbage(void **state)
 	assert_int_equal(f->b.closed, 0);
 }
 
+static bool b_got_5(const struct fixture *f)
+{
+	return f->b.rx_bytes >= 5;
+}
+
+static bool b_got_reset(const struct fixture *f)
+{
+	return f->b.resets > 0;
+}
+
+static void test_stream_reset(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	uint64_t sid;
+	ssize_t r;
+
+	connect_pair(f);
+	assert_int_equal(tp_stream_open(f->a.conn, &sid), 0);
+	assert_int_equal(tp_stream_write(f->a.conn, sid, (const uint8_t *)"hello", 5, false), 5);
+	assert_true(run_until(f, b_got_5));
+	assert_int_equal(tp_stream_reset(f->a.conn, sid, 7), 0);
+	r = tp_stream_write(f->a.conn, sid, (const uint8_t *)"x", 1, false);
+	assert_true(r == -EPIPE || r == -ENOENT);
+	assert_true(run_until(f, b_got_reset));
+	assert_int_equal(f->b.resets, 1);
+	/* Gone on both sides: b can no longer write to it either. */
+	assert_true(tp_stream_write(f->b.conn, sid, (const uint8_t *)"x", 1, false) < 0);
+	/* The connection itself is fine. */
+	send_dgram(&f->a, 1, 50);
+	assert_true(run_until(f, b_got_dgram));
+}
+
+static bool c_up(const struct fixture *f)
+{
+	return f->a.established >= 1 && f->b.established >= 1;
+}
+
+static void test_dial_only(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	struct tp_callbacks cb = {.ctx = &f->a, .established = on_established, .closed = on_closed};
+	struct transport *d = NULL;
+	struct sockaddr_in6 addr;
+	struct tp_conn *c;
+
+	/* Replace a's transport by one that listens nowhere. */
+	tp_free(f->a.t);
+	f->a.t = NULL;
+	assert_int_equal(f->impl->create(f->base, &f->a.id, NULL, &cb, &d), 0);
+	f->a.t = d;
+	assert_int_equal(tp_local_addr(d, &addr), -ENOTCONN);
+	assert_int_equal(tp_dial(d, &f->b.addr, f->b.pk, NULL, &c), 0);
+	assert_true(run_until(f, c_up));
+	assert_memory_equal(f->b.remote_pk, f->a.pk, 32);
+	assert_memory_equal(f->a.remote_pk, f->b.pk, 32);
+}
+
+static bool b_closed(const struct fixture *f)
+{
+	return f->b.closed > 0;
+}
+
+static void test_free_live(void **state)
+{
+	struct fixture *f = fixture_of(state);
+
+	connect_pair(f);
+	tp_free(f->a.t); /* no callbacks for a; b hears about it */
+	f->a.t = NULL;
+	assert_int_equal(f->a.closed, 0);
+	assert_true(run_until(f, b_closed));
+	assert_int_equal(f->b.why, TP_CLOSE_REMOTE);
+}
+
+static bool enough_up(const struct fixture *f)
+{
+	return f->b.established >= TP_PENDING_HS_PER_IP;
+}
+
+static void test_admission(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	struct tp_conn *c;
+
+	/* More handshakes at once than one source may have pending: the
+	 * extra ones are refused and counted, the others complete. */
+	for (unsigned i = 0; i < TP_PENDING_HS_PER_IP + 2; i++)
+		assert_int_equal(tp_dial(f->a.t, &f->b.addr, f->b.pk, NULL, &c), 0);
+	assert_true(run_until(f, enough_up));
+	assert_true(f->b.t->hs_refused_cap >= 1);
+	assert_int_equal(f->b.t->hs_failed, 0);
+}
+
+/* --- roaming: a UDP "NAT" between a and b that changes a's source port --- */
+
+struct nat {
+	int front, back[2]; /* front faces a; back[cur] faces b */
+	unsigned cur;
+	struct sockaddr_in6 front_addr, client, server;
+	bool have_client;
+	struct event *ev[3];
+};
+
+static void nat_forward(evutil_socket_t fd, short what, void *arg)
+{
+	struct nat *n = arg;
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	uint8_t buf[2048];
+	ssize_t r;
+
+	(void)what;
+	while ((r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &len)) >
+	       0) {
+		if (fd == n->front) {
+			n->client = from;
+			n->have_client = true;
+			(void)sendto(n->back[n->cur], buf, (size_t)r, 0,
+				     (const struct sockaddr *)&n->server, sizeof(n->server));
+		} else if (n->have_client && fd == n->back[n->cur]) {
+			(void)sendto(n->front, buf, (size_t)r, 0,
+				     (const struct sockaddr *)&n->client, sizeof(n->client));
+		} /* else: the old binding is gone, as in a NAT */
+		len = sizeof(from);
+	}
+}
+
+static int udp_socket(struct sockaddr_in6 *out)
+{
+	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	socklen_t len = sizeof(*out);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&lo, sizeof(lo)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)out, &len), 0);
+	return fd;
+}
+
+static bool b_got_dgram1(const struct fixture *f)
+{
+	return f->b.dgram_seen[1];
+}
+
+static bool a_got_dgram2(const struct fixture *f)
+{
+	return f->a.dgram_seen[2];
+}
+
+static void test_roaming(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	struct sockaddr_in6 back_addr[2], peer;
+	struct nat n = {.server = f->b.addr};
+	struct tp_conn *c;
+
+	if (!f->impl->roams)
+		skip();
+	n.front = udp_socket(&n.front_addr);
+	for (unsigned i = 0; i < 2; i++)
+		n.back[i] = udp_socket(&back_addr[i]);
+	n.ev[0] = event_new(f->base, n.front, EV_READ | EV_PERSIST, nat_forward, &n);
+	n.ev[1] = event_new(f->base, n.back[0], EV_READ | EV_PERSIST, nat_forward, &n);
+	n.ev[2] = event_new(f->base, n.back[1], EV_READ | EV_PERSIST, nat_forward, &n);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(event_add(n.ev[i], NULL), 0);
+
+	assert_int_equal(tp_dial(f->a.t, &n.front_addr, f->b.pk, NULL, &c), 0);
+	assert_true(run_until(f, both_up));
+	send_dgram(&f->a, 0, 200);
+	assert_true(run_until(f, b_got_dgram));
+	tp_get_peer(f->b.conn, &peer);
+	assert_int_equal(peer.sin6_port, back_addr[0].sin6_port);
+
+	n.cur = 1; /* the NAT rebinds: a's packets now leave from another port */
+	send_dgram(&f->a, 1, 1000);
+	assert_true(run_until(f, b_got_dgram1));
+	tp_get_peer(f->b.conn, &peer);
+	assert_int_equal(peer.sin6_port, back_addr[1].sin6_port);
+	send_dgram(&f->b, 2, 1000); /* b answers on the new path */
+	assert_true(run_until(f, a_got_dgram2));
+	assert_int_equal(f->a.closed + f->b.closed, 0);
+
+	for (unsigned i = 0; i < 3; i++)
+		event_free(n.ev[i]);
+	close(n.front);
+	close(n.back[0]);
+	close(n.back[1]);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[] = {
@@ -635,6 +832,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stream_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dial_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_live, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roaming, setup, teardown),
 	};
 	int failed = 0;
 
