@@ -195,6 +195,37 @@ static void stateless_reset(struct quic_transport *t, const struct sockaddr_in6 
 		t->stats.resets_sent++;
 }
 
+static bool same_peer(const ngtcp2_addr *a, const struct sockaddr_in6 *b)
+{
+	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)(const void *)a->addr;
+
+	return a->addrlen == sizeof(*b) && x->sin6_port == b->sin6_port &&
+	       memcmp(&x->sin6_addr, &b->sin6_addr, sizeof(b->sin6_addr)) == 0;
+}
+
+/* A stateless reset (RFC 9000 §10.3) comes with a random DCID, so the CID
+ * table cannot route it. Offer it to the connections talking to that
+ * address: ngtcp2 compares its last 16 bytes with the reset tokens the
+ * peer gave it. Junk costs one failed decryption, as it would with a
+ * valid CID. Return true if some connection took it as its reset. */
+static bool reset_for_us(struct quic_transport *t, const struct sockaddr_in6 *local,
+			 const struct sockaddr_in6 *from, const uint8_t *pkt, size_t len)
+{
+	struct quic_conn *c;
+
+	if (len < RESET_LEN_MIN)
+		return false;
+	TAILQ_FOREACH(c, &t->conns, link)
+	{
+		if (c->state != QUIC_CONN_ESTABLISHED ||
+		    !same_peer(&ngtcp2_conn_get_path(c->conn)->remote, from))
+			continue;
+		if (quic_conn_try_reset(c, local, from, pkt, len))
+			return true;
+	}
+	return false;
+}
+
 /* A long-header packet for an unknown CID: a new connection, if it is a
  * valid client Initial and admission control lets it in. */
 static void accept_new(struct quic_transport *t, const struct sockaddr_in6 *local,
@@ -257,6 +288,8 @@ static void input(struct quic_transport *t, const struct sockaddr_in6 *local,
 		accept_new(t, local, from, pkt, len);
 		return;
 	}
+	if (reset_for_us(t, local, from, pkt, len))
+		return;
 	drop(t, from, "unknown connection ID");
 	stateless_reset(t, local, from, len, &vc);
 }

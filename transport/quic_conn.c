@@ -460,6 +460,26 @@ void quic_conn_read(struct quic_conn *c, const struct sockaddr_in6 *local,
 	quic_transport_schedule(c);
 }
 
+bool quic_conn_try_reset(struct quic_conn *c, const struct sockaddr_in6 *local,
+			 const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len)
+{
+	ngtcp2_pkt_info pi = {0};
+	ngtcp2_path path;
+	int rv;
+
+	make_path(&path, c->base.initiator ? &c->local : local, remote);
+	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
+	if (c->state == QUIC_CONN_CLOSED)
+		return false;
+	if (rv == NGTCP2_ERR_DRAINING && c->got_reset) {
+		conn_fail(c, rv);
+		return true;
+	}
+	if (rv != 0 && rv != NGTCP2_ERR_DISCARD_PKT)
+		conn_fail(c, rv);
+	return false;
+}
+
 /* --- lifecycle ---------------------------------------------------------- */
 
 static int conn_alloc(struct quic_transport *t, bool initiator, struct quic_conn **out)

@@ -205,6 +205,10 @@ int quic_conn_new_server(struct quic_transport *t, const ngtcp2_pkt_hd *hd,
 /* Feed one received packet to `c`; flushing is left to run_pending. */
 void quic_conn_read(struct quic_conn *c, const struct sockaddr_in6 *local,
 		    const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len);
+/* Let ngtcp2 check whether `pkt` (unknown CID) is `c`'s stateless reset;
+ * if so, close `c` (TP_CLOSE_IO) and return true. */
+bool quic_conn_try_reset(struct quic_conn *c, const struct sockaddr_in6 *local,
+			 const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len);
 /* Apply deferred stream resets, write what ngtcp2 has, tell blocked
  * writers they may write, and re-arm the timer. */
 void quic_conn_after_io(struct quic_conn *c);

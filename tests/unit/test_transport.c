@@ -281,7 +281,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	consume(&f->b);
 }
 
+static int side_init_at(struct fixture *f, struct side *s, const struct sockaddr_in6 *at);
+
 static int side_init(struct fixture *f, struct side *s)
+{
+	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	uint8_t seed[32];
+
+	sec_random(seed, sizeof(seed));
+	sec_ed25519_from_seed(s->pk, s->sk, seed);
+	return side_init_at(f, s, &lo);
+}
+
+/* Start s's transport with its current key, listening on `at`. */
+static int side_init_at(struct fixture *f, struct side *s, const struct sockaddr_in6 *at)
 {
 	struct tp_callbacks cb = {
 	    .ctx = s,
@@ -292,16 +305,12 @@ static int side_init(struct fixture *f, struct side *s)
 	    .stream_writable = on_stream_writable,
 	    .closed = on_closed,
 	};
-	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	uint8_t seed[32];
 	int r;
 
 	s->f = f;
-	sec_random(seed, sizeof(seed));
-	sec_ed25519_from_seed(s->pk, s->sk, seed);
 	s->id.ed25519_pk = s->pk;
 	s->id.ed25519_sk = s->sk;
-	r = f->impl->create(f->base, &s->id, &lo, &cb, &s->t);
+	r = f->impl->create(f->base, &s->id, at, &cb, &s->t);
 	if (r < 0)
 		return r;
 	assert_int_equal(tp_local_addr(s->t, &s->addr), 0);
@@ -730,6 +739,7 @@ struct nat {
 	unsigned cur;
 	struct sockaddr_in6 front_addr, client, server;
 	bool have_client;
+	bool blackhole; /* drop everything b sends towards a */
 	struct event *ev[3];
 };
 
@@ -749,7 +759,7 @@ static void nat_forward(evutil_socket_t fd, short what, void *arg)
 			n->have_client = true;
 			(void)sendto(n->back[n->cur], buf, (size_t)r, 0,
 				     (const struct sockaddr *)&n->server, sizeof(n->server));
-		} else if (n->have_client && fd == n->back[n->cur]) {
+		} else if (n->have_client && fd == n->back[n->cur] && !n->blackhole) {
 			(void)sendto(n->front, buf, (size_t)r, 0,
 				     (const struct sockaddr *)&n->client, sizeof(n->client));
 		} /* else: the old binding is gone, as in a NAT */
@@ -767,6 +777,27 @@ static int udp_socket(struct sockaddr_in6 *out)
 	assert_int_equal(bind(fd, (struct sockaddr *)&lo, sizeof(lo)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)out, &len), 0);
 	return fd;
+}
+
+static void nat_start(struct fixture *f, struct nat *n, struct sockaddr_in6 back_addr[2])
+{
+	n->front = udp_socket(&n->front_addr);
+	for (unsigned i = 0; i < 2; i++)
+		n->back[i] = udp_socket(&back_addr[i]);
+	n->ev[0] = event_new(f->base, n->front, EV_READ | EV_PERSIST, nat_forward, n);
+	n->ev[1] = event_new(f->base, n->back[0], EV_READ | EV_PERSIST, nat_forward, n);
+	n->ev[2] = event_new(f->base, n->back[1], EV_READ | EV_PERSIST, nat_forward, n);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(event_add(n->ev[i], NULL), 0);
+}
+
+static void nat_stop(struct nat *n)
+{
+	for (unsigned i = 0; i < 3; i++)
+		event_free(n->ev[i]);
+	close(n->front);
+	close(n->back[0]);
+	close(n->back[1]);
 }
 
 static bool b_got_dgram1(const struct fixture *f)
@@ -788,14 +819,7 @@ static void test_roaming(void **state)
 
 	if (!f->impl->roams)
 		skip();
-	n.front = udp_socket(&n.front_addr);
-	for (unsigned i = 0; i < 2; i++)
-		n.back[i] = udp_socket(&back_addr[i]);
-	n.ev[0] = event_new(f->base, n.front, EV_READ | EV_PERSIST, nat_forward, &n);
-	n.ev[1] = event_new(f->base, n.back[0], EV_READ | EV_PERSIST, nat_forward, &n);
-	n.ev[2] = event_new(f->base, n.back[1], EV_READ | EV_PERSIST, nat_forward, &n);
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(event_add(n.ev[i], NULL), 0);
+	nat_start(f, &n, back_addr);
 
 	assert_int_equal(tp_dial(f->a.t, &n.front_addr, f->b.pk, NULL, &c), 0);
 	assert_true(run_until(f, both_up));
@@ -812,12 +836,36 @@ static void test_roaming(void **state)
 	send_dgram(&f->b, 2, 1000); /* b answers on the new path */
 	assert_true(run_until(f, a_got_dgram2));
 	assert_int_equal(f->a.closed + f->b.closed, 0);
+	nat_stop(&n);
+}
 
-	for (unsigned i = 0; i < 3; i++)
-		event_free(n.ev[i]);
-	close(n.front);
-	close(n.back[0]);
-	close(n.back[1]);
+static void test_peer_restart(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	struct sockaddr_in6 back_addr[2], b_at;
+	struct nat n = {.server = f->b.addr};
+	struct tp_conn *c;
+
+	if (!f->impl->roams)
+		skip();
+	nat_start(f, &n, back_addr);
+	assert_int_equal(tp_dial(f->a.t, &n.front_addr, f->b.pk, NULL, &c), 0);
+	assert_true(run_until(f, both_up));
+	/* b dies without a word reaching a, and comes back on the same port
+	 * with the same key: it must tell a (stateless reset) rather than
+	 * leave it to a 30 s idle timeout. */
+	n.blackhole = true;
+	b_at = f->b.addr;
+	tp_free(f->b.t);
+	f->b.t = NULL;
+	run_for(f, 5);
+	n.blackhole = false;
+	assert_int_equal(side_init_at(f, &f->b, &b_at), 0);
+	send_dgram(&f->a, 0, 200);
+	assert_true(run_until(f, a_closed));
+	assert_int_equal(f->a.why, TP_CLOSE_IO);
+	assert_int_equal(f->b.established, 1); /* no new connection on b */
+	nat_stop(&n);
 }
 
 int main(void)
@@ -837,6 +885,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_free_live, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_roaming, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 	};
 	int failed = 0;
 
