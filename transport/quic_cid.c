@@ -1,5 +1,5 @@
 /* transport/quic_cid.c - the table that routes a packet's destination
- * connection ID to its connection (quic_internal.h). Every CID we issue
+ * connection ID to its connection (quic_cid.h). Every CID we issue
  * (QUIC_CID_LEN bytes) and, on the server side, the client's initial DCID
  * are entered here; ngtcp2's remove_connection_id takes them out.
  *
@@ -9,6 +9,8 @@
  * capped per connection and in total, so the table cannot grow without
  * bound whatever peers do.
  */
+#include "transport/quic_cid.h"
+
 #include "transport/quic_internal.h"
 
 #include <errno.h>

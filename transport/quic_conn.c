@@ -32,6 +32,7 @@
 #define TLS_ALERT_BAD_CERTIFICATE 42
 
 static struct log_ratelim fail_rl = LOG_RATELIM_INIT(1000, 10);
+static struct log_ratelim path_rl = LOG_RATELIM_INIT(1000, 10);
 
 static const char *const state_names[QUIC_CONN__COUNT] = {
     [QUIC_CONN_STARTED] = "started",
@@ -258,8 +259,9 @@ static int on_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
 	(void)conn;
 	(void)flags;
 	(void)path;
-	log_debug(LD_QUIC, "QUIC conn %s: path validation %s", c->fp,
-		  res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? "succeeded" : "failed");
+	if (log_ratelim_allow(&path_rl, clock_mono_ms()))
+		log_debug(LD_QUIC, "QUIC conn %s: path validation %s", c->fp,
+			  res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? "succeeded" : "failed");
 	return 0;
 }
 
@@ -653,8 +655,11 @@ void quic_conn_send_close(struct quic_conn *c)
 
 void quic_conn_free(struct quic_conn *c)
 {
-	struct quic_transport *t = c->t;
+	struct quic_transport *t;
 
+	if (!c)
+		return;
+	t = c->t;
 	release_hs_slot(c);
 	if (c->state == QUIC_CONN_STARTED)
 		t->nhandshaking--;

@@ -6,6 +6,7 @@
  *   quic.c        the transport: UDP socket, packet dispatch by connection
  *                 ID, admission of new connections, reaper, error mapping
  *   quic_cid.c    the keyed hash table from connection ID to connection
+ *                 (quic_cid.h)
  *   quic_conn.c   one connection: ngtcp2 object, callbacks, timer, flush
  *   quic_stream.c streams and datagrams (the tp_* data operations)
  *   quic_tls.c    GnuTLS: Ed25519 raw public keys (RFC 7250), TLS 1.3 only
@@ -27,6 +28,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "transport/hs_limit.h"
+#include "transport/quic_cid.h"
 #include "transport/quic.h"
 #include "transport/transport.h"
 
@@ -55,36 +57,6 @@
 
 struct event;
 struct quic_conn;
-
-/* --- quic_cid.c ------------------------------------------------------- */
-
-struct quic_cid_entry {
-	struct quic_cid_entry *next;	  /* bucket chain */
-	struct quic_cid_entry *conn_next; /* the owner's list */
-	struct quic_conn *c;		  /* owner (borrowed) */
-	uint8_t len;
-	uint8_t cid[NGTCP2_MAX_CIDLEN];
-};
-
-/* Connection IDs -> connections. The bucket hash is SipHash with a
- * random key, so a peer that picks its own initial DCIDs cannot aim them
- * at one bucket. Capacity is capped (QUIC_CONNS_MAX * per-conn cap). */
-struct quic_cid_table {
-	struct quic_cid_entry **buckets; /* QUIC_CID_BUCKETS chains */
-	size_t count;
-	uint8_t key[16]; /* SipHash key, random per transport */
-};
-
-int quic_cid_table_init(struct quic_cid_table *tab);
-void quic_cid_table_clear(struct quic_cid_table *tab);
-/* Map `cid` to `c`. Return 0, -EEXIST, -ENOSPC (table or per-connection
- * cap), -EINVAL (length) or -ENOMEM. */
-int quic_cid_add(struct quic_cid_table *tab, struct quic_conn *c, const uint8_t *cid, size_t len);
-/* The connection owning `cid`, or NULL. Borrowed. */
-struct quic_conn *quic_cid_find(const struct quic_cid_table *tab, const uint8_t *cid, size_t len);
-void quic_cid_remove(struct quic_cid_table *tab, const uint8_t *cid, size_t len);
-/* Forget every CID owned by `c`. */
-void quic_cid_remove_conn(struct quic_cid_table *tab, struct quic_conn *c);
 
 /* --- quic.c: the transport -------------------------------------------- */
 
@@ -139,6 +111,8 @@ void quic_transport_reap(struct quic_conn *c);
 int quic_transport_reset_token(const struct quic_transport *t, const ngtcp2_cid *cid,
 			       uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN]);
 
+extern const struct transport_ops quic_ops;
+
 /* --- quic_conn.c: one connection --------------------------------------- */
 
 /* Named for what has happened (STYLE.md "State machines"). */
@@ -177,14 +151,14 @@ struct quic_conn {
 	char fp[9];		 /* log-safe fingerprint of remote_pk */
 	uint64_t established_ms; /* clock_mono_ms() at `established` */
 	void *conn_ctx;
-	struct sockaddr_in6 local;   /* our address on the current path */
-	struct sockaddr_in6 remote;  /* the peer's, as ngtcp2 last saw it */
+	struct sockaddr_in6 local;   /* dialed: the socket's; accepted: where the client wrote */
+	struct sockaddr_in6 remote;  /* dialed address, or the first packet's source */
 	struct quic_cid_entry *cids; /* CIDs routing to us (quic_cid.c) */
 	TAILQ_ENTRY(quic_conn) link, pending_link, reap_link;
 	/* streams (quic_stream.c) */
 	struct quic_stream *streams[QUIC_STREAM_BUCKETS];
 	uint32_t nstreams;	 /* our stream states, any stream */
-	uint32_t nstreams_local; /* locally opened, not yet closed by ngtcp2 */
+	uint32_t nstreams_local; /* ... of which we opened */
 	uint64_t flush_gen;	 /* bumps per flush, for per-flush skips */
 	size_t buffered;	 /* stream bytes not yet acked + queued datagrams */
 	uint64_t unsent;	 /* stream bytes not yet handed to ngtcp2 */
@@ -214,17 +188,16 @@ bool quic_conn_try_reset(struct quic_conn *c, const struct sockaddr_in6 *local,
 void quic_conn_after_io(struct quic_conn *c);
 /* Mark `c` dead with `why` and hand it to the reaper. Idempotent. */
 void quic_conn_close(struct quic_conn *c, enum tp_close_reason why, bool send_close);
-/* Best-effort CONNECTION_CLOSE, then free everything. No callbacks. */
-void quic_conn_free(struct quic_conn *c);
+/* Write and send CONNECTION_CLOSE (c->ccerr) if c->send_close, once. */
 void quic_conn_send_close(struct quic_conn *c);
+/* Unlink `c` from everything and free it. No callbacks. Accepts NULL. */
+void quic_conn_free(struct quic_conn *c);
 /* Send one packet ngtcp2 wrote for `path`. */
 void quic_conn_send_pkt(struct quic_conn *c, const ngtcp2_path *path, const uint8_t *pkt,
 			size_t len);
 const char *quic_conn_state_name(enum quic_conn_state s);
 
 /* --- quic_stream.c ----------------------------------------------------- */
-
-extern const struct transport_ops quic_ops;
 
 int quic_datagram_send(struct tp_conn *tc, const uint8_t *buf, size_t len);
 int quic_stream_open(struct tp_conn *tc, uint64_t *out_sid);
