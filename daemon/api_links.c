@@ -75,11 +75,12 @@ void api_links_get(struct daemon *d, struct evhttp_request *req, const char *tai
 	link_mgr_get_stats(d->links, &st);
 	/* "o" steals arr. */
 	admin_reply_json(req, 200,
-			 json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "links", arr, "handshakes",
+			 json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "links", arr, "handshakes",
 				   "completed", (json_int_t)st.hs_completed, "failed",
 				   (json_int_t)st.hs_failed, "refused_rate",
 				   (json_int_t)st.hs_refused_rate, "refused_cap",
-				   (json_int_t)st.hs_refused_cap));
+				   (json_int_t)st.hs_refused_cap, "garbage",
+				   (json_int_t)st.rx_garbage));
 }
 
 void api_peers_get(struct daemon *d, struct evhttp_request *req, const char *tail)

@@ -9,6 +9,7 @@
 #include "daemon/config.h"
 #include "identity/node_id.h"
 #include "identity/record.h"
+#include "lib/secure.h"
 #include "transport/transport.h"
 
 int peer_endpoint_parse(const char *s, struct sockaddr_in6 *out)
@@ -65,6 +66,11 @@ int peer_entry_from_json(const json_t *o, struct peer_entry *out, char *err, siz
 		if (strcmp(key, "public_key") == 0) {
 			if (node_pubkey_parse(e.pk, s) < 0) {
 				snprintf(err, err_cap, "'%.80s' is not a 64-digit hex node key", s);
+				return -EINVAL;
+			}
+			if (!sec_ed25519_pk_is_valid(e.pk)) {
+				snprintf(err, err_cap, "'%.80s' is not a valid Ed25519 public key",
+					 s);
 				return -EINVAL;
 			}
 			have_pk = true;

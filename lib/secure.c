@@ -93,3 +93,15 @@ int sec_ed25519_verify(const uint8_t sig[SEC_ED25519_SIG_LEN], const char *label
 	free(buf);
 	return r;
 }
+
+bool sec_ed25519_pk_is_valid(const uint8_t pk[SEC_ED25519_PK_LEN])
+{
+	uint8_t x[32];
+	bool ok;
+
+	/* libsodium's conversion refuses exactly the keys we refuse: not on
+	 * the curve, small order, or outside the main subgroup. */
+	ok = crypto_sign_ed25519_pk_to_curve25519(x, pk) == 0;
+	sec_wipe(x, sizeof(x));
+	return ok;
+}

@@ -51,4 +51,9 @@ int sec_ed25519_sign(uint8_t sig[SEC_ED25519_SIG_LEN], const char *label, const 
 int sec_ed25519_verify(const uint8_t sig[SEC_ED25519_SIG_LEN], const char *label,
 		       const void *msg, size_t len, const uint8_t pk[SEC_ED25519_PK_LEN]);
 
+/* True if `pk` is a valid Ed25519 public key: a point on the curve, in the
+ * prime-order subgroup, not of small order. A random 32-byte string is
+ * usually not. */
+bool sec_ed25519_pk_is_valid(const uint8_t pk[SEC_ED25519_PK_LEN]);
+
 #endif /* VX6_LIB_SECURE_H */

@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/secure.h"
 #include "transport/link_msg.h"
+#include "transport/quic.h"
 
 #define TO(s) (1u << (s))
 
@@ -24,7 +25,7 @@ static const unsigned link_next[LINK__STATE_COUNT] = {
 	[LINK_IDLE] = TO(LINK_CONNECTING) | TO(LINK_UP),
 	[LINK_CONNECTING] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE),
 	[LINK_UP] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE) | TO(LINK_CONNECTING),
-	[LINK_BACKOFF] = TO(LINK_CONNECTING) | TO(LINK_UP) | TO(LINK_IDLE),
+	[LINK_BACKOFF] = TO(LINK_CONNECTING) | TO(LINK_UP) | TO(LINK_IDLE) | TO(LINK_BACKOFF),
 };
 
 static const char *const state_names[LINK__STATE_COUNT] = {
@@ -439,7 +440,7 @@ int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockadd
 	struct link *l;
 
 	node_id_from_pubkey(&id, pk);
-	if (node_id_is_equal(&id, &m->self))
+	if (node_id_is_equal(&id, &m->self) || !sec_ed25519_pk_is_valid(pk))
 		return -EINVAL;
 	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC)
 		return -EPROTONOSUPPORT;
@@ -524,7 +525,12 @@ void link_get_info(const struct link *l, struct link_info *out)
 	out->state = l->state;
 	out->configured = l->configured;
 	out->kind = l->conn ? l->conn_kind : l->kind;
-	out->endpoint = l->conn ? l->conn_peer : l->ep;
+	/* Ask the transport: a QUIC connection migrates to a peer's new
+	 * address without a new handshake. */
+	if (l->conn)
+		tp_get_peer(l->conn, &out->endpoint);
+	else
+		out->endpoint = l->ep;
 	out->initiator = l->conn ? l->conn_initiator : true;
 	out->up_since_ms = l->conn ? l->up_since_ms : 0;
 	out->tx_bytes = st.tx_bytes;
@@ -631,6 +637,12 @@ void link_mgr_get_stats(const struct link_mgr *m, struct link_mgr_stats *out)
 		out->hs_failed += t->hs_failed;
 		out->hs_refused_rate += t->hs_refused_rate;
 		out->hs_refused_cap += t->hs_refused_cap;
+		if (t->ops->kind == TRANSPORT_QUIC) {
+			struct quic_transport_stats qs;
+
+			quic_transport_get_stats(t, &qs);
+			out->rx_garbage += qs.rx_dropped;
+		}
 	}
 	out->links_refused_full = m->links_refused_full;
 }

@@ -149,6 +149,7 @@ int link_stream_reset(struct link *l, uint64_t sid, uint32_t code);
 /* Handshake counters over every transport of the manager. */
 struct link_mgr_stats {
 	uint64_t hs_completed, hs_failed, hs_refused_rate, hs_refused_cap;
+	uint64_t rx_garbage; /* datagrams dropped before reaching any connection */
 	uint64_t links_refused_full;
 };
 void link_mgr_get_stats(const struct link_mgr *m, struct link_mgr_stats *out);

@@ -212,7 +212,7 @@ static int maybe_rekey(struct tcp_conn *c)
 int tcp_conn_send_frame(struct tcp_conn *c, const struct tcp_frame *f, const uint8_t *data,
 			size_t len)
 {
-	uint8_t *buf = c->tt->buf;
+	uint8_t *buf = c->tt->tx_buf;
 	size_t hl, n;
 	int r;
 
@@ -232,7 +232,7 @@ int tcp_conn_send_frame(struct tcp_conn *c, const struct tcp_frame *f, const uin
 	if (len)
 		memcpy(buf + hl, data, len);
 	r = noise_cipher_encrypt(c->tx, c->tx_nonce, NULL, 0, buf, hl + len, buf,
-				 sizeof(c->tt->buf), &n);
+				 sizeof(c->tt->tx_buf), &n);
 	if (r < 0)
 		return r;
 	c->tx_nonce++;
@@ -313,9 +313,9 @@ void tcp_conn_on_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < 2 + len)
 			return; /* the rest of the message is on its way */
 		evbuffer_drain(in, 2);
-		evbuffer_remove(in, c->tt->buf, len);
+		evbuffer_remove(in, c->tt->rx_buf, len);
 		c->stats.rx_bytes += 2 + len;
-		r = on_message(c, c->tt->buf, len);
+		r = on_message(c, c->tt->rx_buf, len);
 		if (r < 0 && !c->dead) {
 			c->stats.rx_dropped++;
 			if (c->state != TCP_CONN_ESTABLISHED)

@@ -96,7 +96,11 @@ struct tcp_transport {
 	struct tcp_ts_entry ts[TCP_TS_TABLE];
 	uint64_t last_ts_sent;
 	uint64_t rx_garbage;	       /* handshakes that did not parse or authenticate */
-	uint8_t buf[TCP_MSG_MAX + 16]; /* scratch: one frame in flight at a time */
+	/* Scratch buffers: one message being received, one being sent. They
+	 * are separate because a receive callback may send (a PONG, stream
+	 * data) while the received bytes are still in use. */
+	uint8_t rx_buf[TCP_MSG_MAX + 16];
+	uint8_t tx_buf[TCP_MSG_MAX + 16];
 };
 
 /* tcp.c */

@@ -134,8 +134,14 @@ static void check_up(enum transport_kind kind)
 	assert_false(info.configured);
 	assert_false(info.initiator);
 	assert_memory_equal(info.pk, lab->a.pk, 32);
-	/* Adding ourselves is refused. */
+	/* Adding ourselves, or a key that is not an Ed25519 point, is refused. */
 	assert_int_equal(link_peer_add(lab->a.m, lab->a.pk, &lab->b.addr, kind), -EINVAL);
+	{
+		uint8_t bad[32];
+
+		memset(bad, 0xff, sizeof(bad)); /* y >= p: not a canonical point */
+		assert_int_equal(link_peer_add(lab->a.m, bad, &lab->b.addr, kind), -EINVAL);
+	}
 	lab_free(lab);
 }
 

@@ -86,7 +86,31 @@ static void udp_garbage(const struct sockaddr_in6 *to, unsigned n)
 	close(fd);
 }
 
+/* TCP: garbage arrives as connections that never complete a handshake;
+ * past 4 pending ones per source, admission control refuses the rest. */
+static uint64_t tcp_drops(const struct transport *t)
+{
+	return t->hs_failed + t->hs_refused_cap + t->hs_refused_rate;
+}
+
+static void tcp_garbage(const struct sockaddr_in6 *to, unsigned n)
+{
+	uint8_t buf[300];
+
+	for (unsigned i = 0; i < n; i++) {
+		int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+		assert_true(fd >= 0);
+		assert_int_equal(connect(fd, (const struct sockaddr *)to, sizeof(*to)), 0);
+		sec_random(buf, sizeof(buf));
+		buf[0] = 0; /* a short first message: refused as soon as it is read */
+		assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+		close(fd);
+	}
+}
+
 static const struct tp_impl impls[] = {
+    {"tcp", tp_tcp_new, tcp_drops, tcp_garbage, false},
     {"quic", tp_quic_new, quic_drops, udp_garbage, true},
 };
 
