@@ -57,8 +57,9 @@ static void ping_done(void *arg, const struct link_ping_result *r)
 		admin_reply_error(w->req, 504, "ping run failed: %s", strerror(-r->error));
 	else
 		admin_reply_json(w->req, 200,
-				 json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "sent", r->sent,
+				 json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f}", "sent", r->sent,
 					   "received", r->received, "duplicates", r->duplicates,
+					   "seconds", (double)r->elapsed_us / 1e6,
 					   "loss", r->sent ? 1.0 - (double)r->received / r->sent : 0.0,
 					   "rtt_min_ms", (double)r->rtt_min_us / 1000.0, "rtt_avg_ms",
 					   (double)r->rtt_avg_us / 1000.0, "rtt_max_ms",

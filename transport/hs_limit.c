@@ -36,7 +36,7 @@ static struct hs_limit_src *src_find(struct hs_limit *l, const struct in6_addr *
 	memcpy(victim->key, key, 16);
 	victim->used = true;
 	victim->last_ms = now_ms;
-	victim->tokens_milli = HS_LIMIT_BURST * 1000u;
+	victim->tokens_milli = l->burst * 1000u;
 	return victim;
 }
 
@@ -45,6 +45,8 @@ void hs_limit_init(struct hs_limit *l, unsigned pending_max, unsigned per_source
 	memset(l, 0, sizeof(*l));
 	l->pending_max = pending_max;
 	l->per_source_max = per_source_max;
+	l->rate_per_s = HS_LIMIT_RATE_PER_S;
+	l->burst = HS_LIMIT_BURST;
 }
 
 enum hs_limit_verdict hs_limit_admit(struct hs_limit *l, const struct in6_addr *from,
@@ -58,9 +60,9 @@ enum hs_limit_verdict hs_limit_admit(struct hs_limit *l, const struct in6_addr *
 	s = src_find(l, from, true, now_ms);
 	if (!s)
 		return HS_LIMIT_CAP; /* every slot has handshakes in flight */
-	refill = (now_ms - s->last_ms) * HS_LIMIT_RATE_PER_S; /* milli-tokens */
-	s->tokens_milli = refill >= HS_LIMIT_BURST * 1000u - s->tokens_milli
-				  ? HS_LIMIT_BURST * 1000u
+	refill = (now_ms - s->last_ms) * l->rate_per_s; /* milli-tokens */
+	s->tokens_milli = refill >= l->burst * 1000u - s->tokens_milli
+				  ? l->burst * 1000u
 				  : s->tokens_milli + (uint32_t)refill;
 	s->last_ms = now_ms;
 	if (s->tokens_milli < 1000)

@@ -29,6 +29,8 @@ struct hs_limit_src {
 struct hs_limit {
 	unsigned pending_max;	  /* in progress, all sources */
 	unsigned per_source_max;  /* in progress, one source */
+	unsigned rate_per_s;	  /* new handshakes per second per source */
+	unsigned burst;		  /* ... allowed at once */
 	unsigned pending;
 	struct hs_limit_src src[HS_LIMIT_SOURCES];
 };
@@ -39,6 +41,7 @@ enum hs_limit_verdict {
 	HS_LIMIT_CAP = 2,   /* too many handshakes in progress */
 };
 
+/* Start with the given caps and HS_LIMIT_RATE_PER_S / HS_LIMIT_BURST. */
 void hs_limit_init(struct hs_limit *l, unsigned pending_max, unsigned per_source_max);
 
 /* Ask to start a handshake from `from` at `now_ms`. On HS_LIMIT_OK the

@@ -30,6 +30,7 @@ struct link_ping_op {
 	uint64_t *sent_ns; /* per ping; count entries */
 	uint8_t *seen;	   /* bitmap of pongs received */
 	uint64_t rtt_sum, rtt_min, rtt_max;
+	uint64_t last_pong_ns;
 };
 
 struct link_bench_op {
@@ -69,6 +70,7 @@ static void ping_finish(struct link *l, int err)
 	r.received = op->received;
 	r.duplicates = op->duplicates;
 	if (op->received) {
+		r.elapsed_us = (op->last_pong_ns - op->sent_ns[0]) / 1000;
 		r.rtt_min_us = op->rtt_min;
 		r.rtt_max_us = op->rtt_max;
 		r.rtt_avg_us = op->rtt_sum / op->received;
@@ -182,7 +184,8 @@ void link_probe_on_pong(struct link *l, uint64_t token)
 	}
 	op->seen[i / 8] |= (uint8_t)(1u << (i % 8));
 	op->received++;
-	rtt = (clock_mono_ns() - op->sent_ns[i]) / 1000;
+	op->last_pong_ns = clock_mono_ns();
+	rtt = (op->last_pong_ns - op->sent_ns[i]) / 1000;
 	op->rtt_sum += rtt;
 	op->rtt_min = rtt < op->rtt_min ? rtt : op->rtt_min;
 	op->rtt_max = rtt > op->rtt_max ? rtt : op->rtt_max;

@@ -23,6 +23,7 @@ struct link_ping_result {
 	int error; /* 0 or negative errno (-ENOTCONN, -ETIMEDOUT) */
 	uint32_t sent, received, duplicates;
 	uint64_t rtt_min_us, rtt_avg_us, rtt_max_us;
+	uint64_t elapsed_us; /* first ping sent to last pong received */
 };
 
 struct link_bench_result {

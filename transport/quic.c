@@ -244,7 +244,7 @@ static void accept_new(struct quic_transport *t, const struct sockaddr_in6 *loca
 		return;
 	}
 	v = t->nconns >= QUIC_CONNS_MAX ? HS_LIMIT_CAP
-					: hs_limit_admit(&t->hs, &from->sin6_addr, clock_mono_ms());
+					: hs_limit_admit(&t->base.limit, &from->sin6_addr, clock_mono_ms());
 	if (v != HS_LIMIT_OK) {
 		if (v == HS_LIMIT_RATE)
 			t->base.hs_refused_rate++;
@@ -257,7 +257,7 @@ static void accept_new(struct quic_transport *t, const struct sockaddr_in6 *loca
 		return;
 	}
 	if (quic_conn_new_server(t, &hd, local, from, &c) < 0) {
-		hs_limit_done(&t->hs, &from->sin6_addr);
+		hs_limit_done(&t->base.limit, &from->sin6_addr);
 		drop(t, from, "could not create a connection");
 		return;
 	}
@@ -586,7 +586,7 @@ int tp_quic_new(struct event_base *base, const struct tp_identity *id,
 	TAILQ_INIT(&t->conns);
 	TAILQ_INIT(&t->pending);
 	TAILQ_INIT(&t->reap);
-	hs_limit_init(&t->hs, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
+	hs_limit_init(&t->base.limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
 	memcpy(t->pk, id->ed25519_pk, sizeof(t->pk));
 	node_id_from_pubkey(&nid, t->pk);
 	node_id_fingerprint(&nid, t->fp);

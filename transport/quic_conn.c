@@ -78,7 +78,7 @@ static void set_fp(struct quic_conn *c)
 static void release_hs_slot(struct quic_conn *c)
 {
 	if (c->hs_slot) {
-		hs_limit_done(&c->t->hs, &c->remote.sin6_addr);
+		hs_limit_done(&c->t->base.limit, &c->remote.sin6_addr);
 		c->hs_slot = false;
 	}
 }

@@ -75,7 +75,6 @@ struct quic_transport {
 	gnutls_certificate_credentials_t cred; /* our raw public key + signer */
 	gnutls_priority_t prio;
 	struct quic_cid_table cids;
-	struct hs_limit hs;
 	TAILQ_HEAD(, quic_conn) conns;	 /* every connection */
 	TAILQ_HEAD(, quic_conn) pending; /* connections to flush soon */
 	TAILQ_HEAD(, quic_conn) reap;	 /* closed, waiting for the reaper */

@@ -169,7 +169,7 @@ void tcp_conn_close(struct tcp_conn *c, enum tp_close_reason why)
 	c->why = why;
 	tcp_conn_set_state(c, TCP_CONN_CLOSED);
 	if (c->hs_slot) {
-		hs_limit_done(&tt->limit, &c->peer.sin6_addr);
+		hs_limit_done(&tt->base.limit, &c->peer.sin6_addr);
 		c->hs_slot = false;
 	}
 	c->hs = noise_handshake_free(c->hs);
@@ -262,7 +262,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	if (sa->sa_family == AF_INET6 && (size_t)salen >= sizeof(peer))
 		memcpy(&peer, sa, sizeof(peer));
 	v = tt->n_conns >= TCP_CONNS_MAX ? HS_LIMIT_CAP
-					 : hs_limit_admit(&tt->limit, &peer.sin6_addr,
+					 : hs_limit_admit(&tt->base.limit, &peer.sin6_addr,
 							  clock_mono_ms());
 	if (v != HS_LIMIT_OK) {
 		if (v == HS_LIMIT_RATE)
@@ -279,7 +279,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	set_nodelay(fd);
 	c = conn_new(tt, fd, false, &peer);
 	if (!c) {
-		hs_limit_done(&tt->limit, &peer.sin6_addr);
+		hs_limit_done(&tt->base.limit, &peer.sin6_addr);
 		return;
 	}
 	c->hs_slot = true;
@@ -407,7 +407,7 @@ int tp_tcp_new(struct event_base *base, const struct tp_identity *id,
 	tt->base.base = base;
 	tt->base.cb = *cb;
 	tt->ident = *id;
-	hs_limit_init(&tt->limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
+	hs_limit_init(&tt->base.limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
 	tt->reaper = event_new(base, -1, 0, on_reap, tt);
 	if (!tt->reaper) {
 		free(tt);

@@ -149,7 +149,7 @@ static void established(struct tcp_conn *c)
 	tcp_conn_set_state(c, TCP_CONN_ESTABLISHED);
 	evtimer_del(c->timer);
 	if (c->hs_slot) {
-		hs_limit_done(&tt->limit, &c->peer.sin6_addr);
+		hs_limit_done(&tt->base.limit, &c->peer.sin6_addr);
 		c->hs_slot = false;
 	}
 	tt->base.hs_completed++;

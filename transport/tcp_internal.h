@@ -92,7 +92,6 @@ struct tcp_transport {
 	unsigned n_conns;
 	struct tcp_conn *reap; /* dead connections to finish */
 	struct event *reaper;
-	struct hs_limit limit;
 	struct tcp_ts_entry ts[TCP_TS_TABLE];
 	uint64_t last_ts_sent;
 	uint64_t rx_garbage;	       /* handshakes that did not parse or authenticate */

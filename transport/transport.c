@@ -35,3 +35,12 @@ struct transport *tp_free(struct transport *t)
 		t->ops->free(t);
 	return NULL;
 }
+
+void tp_set_admission(struct transport *t, unsigned pending_max, unsigned per_source_max,
+		      unsigned rate_per_s, unsigned burst)
+{
+	t->limit.pending_max = pending_max;
+	t->limit.per_source_max = per_source_max;
+	t->limit.rate_per_s = rate_per_s;
+	t->limit.burst = burst;
+}

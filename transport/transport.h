@@ -26,6 +26,8 @@
 #include <sys/types.h>
 #include <netinet/in.h>
 
+#include "transport/hs_limit.h"
+
 struct event_base;
 struct transport;
 struct tp_conn;
@@ -122,6 +124,7 @@ struct transport {
 	uint64_t hs_refused_cap;    /* ... by the pending-handshake cap */
 	uint64_t hs_failed;	    /* handshakes that failed authentication */
 	uint64_t hs_completed;
+	struct hs_limit limit; /* admission of unauthenticated handshakes */
 };
 
 /* Every implementation embeds this first in its struct tp_conn. */
@@ -217,6 +220,14 @@ static inline void tp_get_peer(const struct tp_conn *c, struct sockaddr_in6 *out
 /* Close every connection (without callbacks) and free the transport.
  * Accepts NULL; returns NULL. */
 struct transport *tp_free(struct transport *t);
+
+/* Change handshake admission: at most `pending_max` unauthenticated
+ * handshakes in total and `per_source_max` per source /64, and
+ * `rate_per_s` new ones per second per source with bursts of `burst`.
+ * Defaults: TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP, HS_LIMIT_RATE_PER_S,
+ * HS_LIMIT_BURST. Benchmarks raise them to measure raw capacity. */
+void tp_set_admission(struct transport *t, unsigned pending_max, unsigned per_source_max,
+		      unsigned rate_per_s, unsigned burst);
 
 const char *tp_close_reason_name(enum tp_close_reason why);
 const char *tp_kind_name(enum transport_kind kind);
