@@ -232,8 +232,9 @@ int tun_gro_add(struct tun_gro *g, uint8_t *pkt, size_t len)
 			group_append(g, grp, idx, hdrs);
 			return 1;
 		}
-		grp->open = false; /* keep the flow's order: nothing may join behind this packet */
 	}
+	/* The slot moves to the new group, so no later segment of this flow
+	 * can join an earlier group and overtake this packet. */
 	*slot = (uint16_t)g->n_groups;
 	group_start(g, idx, hdrs, cand);
 	return 0;

@@ -32,6 +32,63 @@ struct rule_case {
 	int want; /* tun_gro_add() of the second segment */
 };
 
+/* The header-field changes of case `num` to segment 1. */
+static void rule_flow(unsigned num, struct t_flow *f, uint32_t *seq, uint8_t *flags, size_t *n)
+{
+	static const uint8_t flag_cases[] = {[3] = T_ACK | T_PSH,
+					     [10] = T_ACK | T_FIN,
+					     [11] = T_ACK | T_CWR,
+					     [12] = T_ACK | T_ECE,
+					     [13] = T_ACK | T_URG};
+
+	if (num < sizeof(flag_cases) && flag_cases[num])
+		*flags = flag_cases[num];
+	switch (num) {
+	case 2:
+		*n = MSS / 2;
+		break;
+	case 4:
+		(*seq)++;
+		break;
+	case 5:
+		f->ack++;
+		break;
+	case 6:
+		f->opts = ts_b;
+		break;
+	case 7:
+		f->optlen = 0;
+		break;
+	case 8:
+		f->hop--;
+		break;
+	case 9:
+		f->tclass = 0x02; /* ECT(0) vs not-ECT */
+		break;
+	case 14:
+		*n = 0;
+		break;
+	case 15:
+		f->sport++;
+		break;
+	case 16:
+		f->dst[3] ^= 1;
+		break;
+	case 17:
+		f->win = 9999;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Fix segment 1's checksum after a byte was changed. */
+static void recsum(void)
+{
+	put16(pkts[1] + 40 + 16, 0);
+	put16(pkts[1] + 40 + 16, ref_csum_field(pkts[1], lens[1], 40, T_NH_TCP));
+}
+
 /* Build segment 0 (seq 1000, MSS bytes, ACK) and segment 1, changed as
  * case `num` says. */
 static void rule_build(unsigned num)
@@ -45,82 +102,21 @@ static void rule_build(unsigned num)
 	f.opts = ts_a;
 	f.optlen = sizeof(ts_a);
 	lens[0] = t_tcp(pkts[0], &f, 1000, T_ACK, data, MSS);
-	switch (num) {
-	case 2:
-		n = MSS / 2;
-		break;
-	case 3:
-		flags = T_ACK | T_PSH;
-		break;
-	case 4:
-		seq++;
-		break;
-	case 5:
-		f.ack++;
-		break;
-	case 6:
-		f.opts = ts_b;
-		break;
-	case 7:
-		f.optlen = 0;
-		break;
-	case 8:
-		f.hop--;
-		break;
-	case 9:
-		f.tclass = 0x02; /* ECT(0) vs not-ECT */
-		break;
-	case 10:
-		flags = T_ACK | T_FIN;
-		break;
-	case 11:
-		flags = T_ACK | T_CWR;
-		break;
-	case 12:
-		flags = T_ACK | T_ECE;
-		break;
-	case 13:
-		flags = T_ACK | T_URG;
-		break;
-	case 14:
-		n = 0;
-		break;
-	case 15:
-		f.sport++;
-		break;
-	case 16:
-		f.dst[3] ^= 1;
-		break;
-	case 17:
-		f.win = 9999;
-		break;
-	default:
-		break;
-	}
+	rule_flow(num, &f, &seq, &flags, &n);
 	lens[1] = t_tcp(pkts[1], &f, seq, flags, data, n);
-	switch (num) {
-	case 18:
+	if (num == 18) {
 		pkts[1][40 + 17] ^= 1; /* bad checksum, verified */
-		break;
-	case 19:
+	} else if (num == 19) {
 		pkts[1][40 + 12] |= 1; /* a reserved TCP bit (AE) differs */
-		put16(pkts[1] + 40 + 16, 0);
-		put16(pkts[1] + 40 + 16, ref_csum_field(pkts[1], lens[1], 40, T_NH_TCP));
-		break;
-	case 20:
+		recsum();
+	} else if (num == 20) {
 		/* longer than the head */
-		lens[1] = t_tcp(pkts[1], &f, seq, flags, data, MSS);
-		memcpy(pkts[1] + lens[1], data, 1);
+		pkts[1][lens[1]] = 0;
 		lens[1] += 1;
 		put16(pkts[1] + 4, (unsigned)(lens[1] - 40));
-		put16(pkts[1] + 40 + 16, 0);
-		put16(pkts[1] + 40 + 16, ref_csum_field(pkts[1], lens[1], 40, T_NH_TCP));
-		break;
-	case 21:
-		put16(pkts[1] + 4, get16(pkts[1] + 4) - 1); /* payload length lies */
-		break;
-	default:
-		break;
+		recsum();
+	} else if (num == 21) {
+		put16(pkts[1] + 4, get16(pkts[1] + 4) - 1u); /* payload length lies */
 	}
 }
 

@@ -101,8 +101,6 @@ static size_t parse_case_build(unsigned num)
 	memcpy(super + 10, pkt, len);
 	len += 10;
 	switch (num) {
-	case 1:
-		break;
 	case 2:
 		super[10] = 0x45;
 		break;
@@ -143,7 +141,7 @@ static size_t parse_case_build(unsigned num)
 		super[10 + 52] = 0x40; /* data offset 4 words */
 		break;
 	case 12:
-		super[10 + 52] = 0xf0; /* data offset 60 bytes: past the end? no, fits */
+		super[10 + 52] = 0xf0; /* data offset 60 bytes: fits */
 		break;
 	default:
 		break;
