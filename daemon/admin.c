@@ -293,20 +293,50 @@ static int bind_unix(struct admin_server *as, const char *path, char *err, size_
 	return 0;
 }
 
+/* Bind the loopback listener ourselves: evhttp_bind_socket() resolves the
+ * address with AI_ADDRCONFIG, which refuses 127.0.0.1 on a host with no
+ * IPv4 address besides loopback (a common IPv6-only overlay node). */
 static int bind_tcp(struct admin_server *as, const struct daemon_config *c, char *err,
 		    size_t cap)
 {
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
 	char host[INET6_ADDRSTRLEN];
+	int fd, one = 1;
 
-	if (c->admin_tcp_v4)
-		inet_ntop(AF_INET, &c->admin_tcp_addr.s6_addr[12], host, sizeof(host));
-	else
-		inet_ntop(AF_INET6, &c->admin_tcp_addr, host, sizeof(host));
-	if (!evhttp_bind_socket_with_handle(as->http, host, c->admin_tcp_port)) {
+	if (c->admin_tcp_v4) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(c->admin_tcp_port);
+		memcpy(&a4->sin_addr, &c->admin_tcp_addr.s6_addr[12], 4);
+		sl = sizeof(*a4);
+		inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
+	} else {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(c->admin_tcp_port);
+		a6->sin6_addr = c->admin_tcp_addr;
+		sl = sizeof(*a6);
+		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+
 		snprintf(err, cap, "Failed to listen on admin address '%s%s%s:%u': %s",
 			 c->admin_tcp_v4 ? "" : "[", host, c->admin_tcp_v4 ? "" : "]",
-			 c->admin_tcp_port, strerror(errno));
-		return -EADDRINUSE;
+			 c->admin_tcp_port, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!evhttp_accept_socket_with_handle(as->http, fd)) {
+		snprintf(err, cap, "Failed to serve admin address '%s'", host);
+		close(fd);
+		return -EIO;
 	}
 	return 0;
 }

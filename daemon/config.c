@@ -134,7 +134,7 @@ static int get_uint(const struct parse_ctx *pc, json_t *v, const char *field, ui
 static int parse_path(const struct parse_ctx *pc, json_t *v, const char *field, char *out,
 		      size_t cap, const char *base)
 {
-	const char *s;
+	const char *s = NULL;
 	int n;
 
 	if (get_string(pc, v, field, &s) < 0)
@@ -155,9 +155,9 @@ static int parse_path(const struct parse_ctx *pc, json_t *v, const char *field, 
 static int parse_admin(const struct parse_ctx *pc, json_t *admin, struct daemon_config *c,
 		       char *unix_rel, size_t rel_cap)
 {
-	const char *key, *s;
+	const char *key, *s = NULL;
 	json_t *v;
-	uint64_t n;
+	uint64_t n = 0;
 
 	if (!json_is_object(admin))
 		return fail(pc, "admin", "expected an object");
@@ -208,9 +208,9 @@ static int parse_listen_one(const struct parse_ctx *pc, json_t *o, size_t i,
 			    struct config_listen *out)
 {
 	char field[64];
-	const char *key, *s;
+	const char *key, *s = NULL;
 	json_t *v;
-	uint64_t n;
+	uint64_t n = 0;
 	bool have_port = false;
 
 	snprintf(field, sizeof(field), "listen[%zu]", i);
@@ -318,9 +318,9 @@ static void set_defaults(struct daemon_config *c)
 static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_config *c,
 		     char *unix_rel, size_t rel_cap)
 {
-	const char *key, *s;
+	const char *key, *s = NULL;
 	json_t *v;
-	uint64_t n;
+	uint64_t n = 0;
 
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "state_dir") == 0) {

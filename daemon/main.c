@@ -56,6 +56,16 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	sd_notify(0, "READY=1");
 }
 
+/* libevent's own messages go through our log (never straight to stderr,
+ * where a startup error must be exactly one line). */
+static void on_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_err(LD_GENERAL, "libevent: %s", msg);
+	else
+		log_debug(LD_GENERAL, "libevent: %s", msg);
+}
+
 static int parse_args(int argc, char **argv, struct daemon *d, bool *out_check)
 {
 	static const struct option opts[] = {
@@ -133,6 +143,7 @@ int main(int argc, char **argv)
 	int r, status = 1;
 
 	log_init("vx6d");
+	event_set_log_callback(on_libevent_log);
 	if (parse_args(argc, argv, &d, &check_only) < 0)
 		return 2;
 	if (sec_init() < 0) {

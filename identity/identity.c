@@ -154,7 +154,7 @@ static int info_check_fields(const struct info_doc *d, char *err, size_t cap)
 /* Validate the parsed document and fill `id` (no secret). */
 static int info_decode(const struct info_doc *d, struct identity *id, char *err, size_t cap)
 {
-	const char *name, *network, *pk, *nid, *addr;
+	const char *name = NULL, *network = NULL, *pk = NULL, *nid = NULL, *addr = NULL;
 	char q[QUOTE_MAX + 16];
 	struct overlay_net net;
 	struct node_id want;

@@ -3,6 +3,7 @@
  * closing through a reaper. Handshake and framing: tcp_conn.c; streams and
  * flow control: tcp_stream.c. Wire format: docs/wire.md §3.
  */
+#include "transport/tcp.h"
 #include "transport/tcp_internal.h"
 
 #include <assert.h>
@@ -408,6 +409,8 @@ int tp_tcp_new(struct event_base *base, const struct tp_identity *id,
 	tt->base.cb = *cb;
 	tt->ident = *id;
 	hs_limit_init(&tt->base.limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
+	tt->rekey_after_bytes = TCP_REKEY_AFTER_BYTES;
+	tt->rekey_after_ms = TCP_REKEY_AFTER_MS;
 	tt->reaper = event_new(base, -1, 0, on_reap, tt);
 	if (!tt->reaper) {
 		free(tt);
@@ -439,3 +442,11 @@ const struct transport_ops tcp_ops = {
 	.local_addr = tcp_local_addr,
 	.free = tcp_free,
 };
+
+void tcp_transport_set_rekey(struct transport *t, uint64_t after_bytes, uint64_t after_ms)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+
+	tt->rekey_after_bytes = after_bytes;
+	tt->rekey_after_ms = after_ms;
+}

@@ -192,8 +192,8 @@ static int maybe_rekey(struct tcp_conn *c)
 	size_t n;
 	int r;
 
-	if (c->tx_rekey_bytes < TCP_REKEY_AFTER_BYTES &&
-	    clock_mono_ms() - c->tx_rekey_ms < TCP_REKEY_AFTER_MS)
+	if (c->tx_rekey_bytes < c->tt->rekey_after_bytes &&
+	    clock_mono_ms() - c->tx_rekey_ms < c->tt->rekey_after_ms)
 		return 0;
 	r = noise_cipher_encrypt(c->tx, c->tx_nonce, NULL, 0, pt, 1, ct, sizeof(ct), &n);
 	if (r == 0)
@@ -205,6 +205,7 @@ static int maybe_rekey(struct tcp_conn *c)
 	c->tx_nonce++;
 	c->tx_rekey_ms = clock_mono_ms();
 	c->tx_rekey_bytes = 0;
+	c->stats.rekeys++;
 	log_debug(LD_TCP, "conn %s: rekeyed the send direction", c->fp);
 	return 0;
 }
@@ -265,6 +266,7 @@ static int on_frame(struct tcp_conn *c, const uint8_t *pt, size_t len)
 			cb->datagram(cb->ctx, &c->base, f.data, f.len);
 		return 0;
 	case TCP_FRAME_REKEY:
+		c->stats.rekeys++;
 		return noise_cipher_rekey(c->rx);
 	case TCP_FRAME_CLOSE:
 		tcp_conn_close(c, TP_CLOSE_REMOTE);

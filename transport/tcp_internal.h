@@ -94,6 +94,7 @@ struct tcp_transport {
 	struct event *reaper;
 	struct tcp_ts_entry ts[TCP_TS_TABLE];
 	uint64_t last_ts_sent;
+	uint64_t rekey_after_bytes, rekey_after_ms; /* TCP_REKEY_AFTER_* unless tuned */
 	uint64_t rx_garbage;	       /* handshakes that did not parse or authenticate */
 	/* Scratch buffers: one message being received, one being sent. They
 	 * are separate because a receive callback may send (a PONG, stream

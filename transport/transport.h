@@ -68,6 +68,7 @@ struct tp_conn_stats {
 	uint64_t tx_dropped;		 /* datagrams dropped: send buffer full */
 	uint64_t rx_dropped;		 /* frames dropped: bad MAC, replay, malformed */
 	uint64_t rtt_us;		 /* smoothed RTT, 0 if unknown */
+	uint64_t rekeys;		 /* key changes, both directions (TCP; QUIC key updates) */
 	uint32_t streams_open;
 };
 
