@@ -143,17 +143,34 @@ static int l4_hdr_len(const uint8_t *pkt, size_t len, const struct tun_ipv6_l4 *
 	return doff >= TUN_TCP_HDR_MIN && doff <= left ? (int)doff : -1;
 }
 
+/* NEEDS_CSUM is only ever set by the kernel on TCP and UDP, pointing at
+ * their checksum field (the device offers no SCTP CRC or tunnel offload).
+ * Anything else could make tun_pkt_csum_complete() write a "checksum" into
+ * some other header field, so it is refused. */
+static int check_csum(const struct tun_pkt_info *info, const struct tun_ipv6_l4 *l4)
+{
+	const struct tun_vnet_hdr *v = &info->vnet;
+
+	if (!(v->flags & TUN_VNET_F_NEEDS_CSUM))
+		return 0;
+	if (!info->l4_hdr_len)
+		return -EPROTONOSUPPORT; /* not TCP or UDP, or a fragment */
+	if (v->csum_start != l4->off ||
+	    v->csum_offset != (l4->proto == TUN_NH_TCP ? TUN_TCP_CSUM_OFF : TUN_UDP_CSUM_OFF))
+		return -EBADMSG;
+	return 0;
+}
+
 /* Check the vnet header against the parsed packet and set info->gso. */
 static int check_vnet(struct tun_pkt_info *info, const struct tun_ipv6_l4 *l4)
 {
 	const struct tun_vnet_hdr *v = &info->vnet;
 	uint8_t type = v->gso_type & (uint8_t)~TUN_VNET_GSO_ECN;
 	uint8_t proto = type == TUN_VNET_GSO_TCPV6 ? TUN_NH_TCP : TUN_NH_UDP;
+	int r = check_csum(info, l4);
 
-	if (v->flags & TUN_VNET_F_NEEDS_CSUM &&
-	    (v->csum_start < TUN_IPV6_HDR_LEN ||
-	     (size_t)v->csum_start + v->csum_offset + 2 > info->len))
-		return -EBADMSG;
+	if (r < 0)
+		return r;
 	if (type == TUN_VNET_GSO_NONE) {
 		info->gso = TUN_GSO_NONE;
 		return v->gso_type ? -EBADMSG : 0; /* ECN bit without GSO */
@@ -166,10 +183,6 @@ static int check_vnet(struct tun_pkt_info *info, const struct tun_ipv6_l4 *l4)
 		return -EBADMSG;
 	if (l4->has_routing || l4->is_fragment)
 		return -EPROTONOSUPPORT; /* pseudo-header would need the final destination */
-	if (v->flags & TUN_VNET_F_NEEDS_CSUM &&
-	    (v->csum_start != l4->off ||
-	     v->csum_offset != (proto == TUN_NH_TCP ? TUN_TCP_CSUM_OFF : TUN_UDP_CSUM_OFF)))
-		return -EBADMSG;
 	info->gso = proto == TUN_NH_TCP ? TUN_GSO_TCP : TUN_GSO_UDP;
 	return 0;
 }

@@ -76,11 +76,12 @@ void tun_vnet_encode(const struct tun_vnet_hdr *h, uint8_t *p);
 /* Parse `len` bytes read from the TUN device: a vnet header and an IPv6
  * packet. The IPv6 payload length must match the bytes exactly; extension
  * headers are walked (at most TUN_EXTHDR_MAX) to the upper-layer header.
- * A GSO packet must be TCP or UDP, without fragment or routing headers,
- * with NEEDS_CSUM (if set) pointing at the TCP/UDP checksum. Write *out
- * only on success. Return 0; -EBADMSG (short, malformed, inconsistent vnet
- * header); -EAFNOSUPPORT (not IPv6); -EPROTONOSUPPORT (a GSO type or
- * header chain this code does not segment, e.g. TCPv4 or UFO). */
+ * A GSO packet must be TCP or UDP, without fragment or routing headers.
+ * NEEDS_CSUM is accepted on TCP and UDP only, pointing at their checksum.
+ * Write *out only on success. Return 0; -EBADMSG (short, malformed,
+ * inconsistent vnet header); -EAFNOSUPPORT (not IPv6); -EPROTONOSUPPORT
+ * (a GSO type, header chain or NEEDS_CSUM this code does not handle, e.g.
+ * TCPv4, UFO, NEEDS_CSUM on another protocol). */
 int tun_pkt_parse(const uint8_t *buf, size_t len, struct tun_pkt_info *out);
 
 /* For a packet that tun_pkt_parse() accepted with NEEDS_CSUM and no GSO,

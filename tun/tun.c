@@ -88,43 +88,41 @@ static unsigned offloads_negotiate(int fd, bool want)
 	return 0;
 }
 
+/* Record "<what>: <strerror(errno)>" in err and return -errno, taking
+ * errno before anything else can change it. */
+static int fail_errno(char *err, size_t err_len, const char *what, const char *name)
+{
+	int e = errno;
+
+	set_err(err, err_len, "%s '%s': %s", what, name, strerror(e));
+	return -e;
+}
+
 static int fd_open(struct tun_dev *dev, const char *ifname, bool offload, char *err, size_t err_len)
 {
 	struct ifreq ifr = {0};
 	int hdr_len = TUN_VNET_HDR_LEN, le = 1;
 
 	dev->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (dev->fd < 0) {
-		set_err(err, err_len, "open /dev/net/tun: %s", strerror(errno));
-		return -errno;
-	}
+	if (dev->fd < 0)
+		return fail_errno(err, err_len, "open", "/dev/net/tun");
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(dev->fd, TUNSETIFF, &ifr) < 0) {
-		set_err(err, err_len, "create TUN device '%s': %s", ifname, strerror(errno));
-		return -errno;
-	}
+	if (ioctl(dev->fd, TUNSETIFF, &ifr) < 0)
+		return fail_errno(err, err_len, "create TUN device", ifname);
 	snprintf(dev->name, sizeof(dev->name), "%s", ifr.ifr_name);
 	/* 10 bytes: struct virtio_net_hdr without num_buffers, which only
 	 * mergeable receive buffers (not TUN) use. */
-	if (ioctl(dev->fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
-		set_err(err, err_len, "set vnet header size on '%s': %s", dev->name,
-			strerror(errno));
-		return -errno;
-	}
+	if (ioctl(dev->fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return fail_errno(err, err_len, "set vnet header size on", dev->name);
 	/* Little-endian vnet fields on every host; already the default on
 	 * little-endian ones, so only a big-endian host needs this to work. */
-	if (ioctl(dev->fd, TUNSETVNETLE, &le) < 0 && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) {
-		set_err(err, err_len, "set little-endian vnet header on '%s': %s", dev->name,
-			strerror(errno));
-		return -errno;
-	}
+	if (ioctl(dev->fd, TUNSETVNETLE, &le) < 0 && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return fail_errno(err, err_len, "set little-endian vnet header on", dev->name);
 	dev->offloads = offloads_negotiate(dev->fd, offload);
 	dev->ifindex = (int)if_nametoindex(dev->name);
-	if (dev->ifindex == 0) {
-		set_err(err, err_len, "find index of '%s': %s", dev->name, strerror(errno));
-		return -errno;
-	}
+	if (dev->ifindex == 0)
+		return fail_errno(err, err_len, "find the index of", dev->name);
 	return 0;
 }
 

@@ -143,6 +143,17 @@ static size_t parse_case_build(unsigned num)
 	case 12:
 		super[10 + 52] = 0xf0; /* data offset 60 bytes: fits */
 		break;
+	case 13:
+		super[0] = 1;
+		super[6] = 40;
+		super[8] = 11; /* would overwrite the data offset byte */
+		break;
+	case 14:
+		super[0] = 1;
+		super[6] = 40;
+		super[8] = 2;
+		super[10 + 6] = 58; /* ICMPv6: the kernel never offloads its checksum */
+		break;
 	default:
 		break;
 	}
@@ -164,6 +175,8 @@ static void test_parse_table(void **state)
 	    {10, "ECN bit without GSO", -EBADMSG, 0},
 	    {11, "TCP data offset below 5", -EBADMSG, 0},
 	    {12, "TCP data offset 15 words (fits in 120 bytes)", 0, 40},
+	    {13, "NEEDS_CSUM inside the TCP header, not at its checksum", -EBADMSG, 0},
+	    {14, "NEEDS_CSUM on ICMPv6", -EPROTONOSUPPORT, 0},
 	};
 	struct tun_pkt_info info;
 
