@@ -136,6 +136,8 @@ struct side {
 	bool close_on_dgram; /* tp_close() inside `datagram` */
 	bool echo_stream;    /* write back a stream the peer opened */
 	bool hold_consumed;  /* consume only from the tick */
+	bool window_filled;  /* ... and only once the window filled up */
+	uint64_t hold_since_ms;
 	/* datagrams received */
 	unsigned dgrams;
 	bool dgram_seen[DGRAM_COUNT];
@@ -192,8 +194,18 @@ static void start_tx(struct side *s, uint64_t sid)
 	tx_pump(s);
 }
 
+/* A held-back consumer first lets the whole stream window fill (or 300 ms
+ * pass, so a transport that never fills it cannot hang the test), which
+ * makes "the sender really was stopped" a fact rather than a race. */
 static void consume(struct side *s)
 {
+	if (s->hold_consumed && !s->window_filled) {
+		if (!s->hold_since_ms)
+			s->hold_since_ms = clock_mono_ms();
+		if (s->rx_unconsumed < TP_STREAM_WINDOW && clock_mono_ms() - s->hold_since_ms < 300)
+			return;
+		s->window_filled = true;
+	}
 	if (s->conn && s->rx_unconsumed) {
 		tp_stream_consumed(s->conn, s->rx_sid, (size_t)s->rx_unconsumed);
 		s->rx_unconsumed = 0;
