@@ -587,6 +587,8 @@ int tp_quic_new(struct event_base *base, const struct tp_identity *id,
 	TAILQ_INIT(&t->pending);
 	TAILQ_INIT(&t->reap);
 	hs_limit_init(&t->base.limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
+	t->key_update_bytes = QUIC_KEY_UPDATE_BYTES;
+	t->key_update_ms = QUIC_KEY_UPDATE_MS;
 	memcpy(t->pk, id->ed25519_pk, sizeof(t->pk));
 	node_id_from_pubkey(&nid, t->pk);
 	node_id_fingerprint(&nid, t->fp);
@@ -654,4 +656,12 @@ int quic_transport_input_for_fuzz(struct transport *tb, const struct sockaddr_in
 	t->in_read = false;
 	quic_transport_run_pending(t);
 	return 0;
+}
+
+void quic_transport_set_key_update(struct transport *t, uint64_t after_bytes, uint64_t after_ms)
+{
+	struct quic_transport *qt = (struct quic_transport *)t;
+
+	qt->key_update_bytes = after_bytes;
+	qt->key_update_ms = after_ms;
 }

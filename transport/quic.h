@@ -31,6 +31,11 @@ struct quic_transport_stats {
  * NULL) reads as all zeros. Any context. */
 void quic_transport_get_stats(const struct transport *t, struct quic_transport_stats *out);
 
+/* Start a QUIC key update (RFC 9001 §6) after `after_bytes` sent or
+ * `after_ms` passed since the last one (defaults QUIC_KEY_UPDATE_*: 1 GiB,
+ * 120 s, like the TCP link's rekey). For tests and benchmarks. */
+void quic_transport_set_key_update(struct transport *t, uint64_t after_bytes, uint64_t after_ms);
+
 /* For tests/fuzz only: process `buf` as if the socket of `t` (made by
  * tp_quic_new) had just received it from `from`, including any replies it
  * sends and the callbacks it runs. `buf` is borrowed. Return 0, -EINVAL if

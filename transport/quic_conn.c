@@ -413,6 +413,27 @@ void quic_conn_send_pkt(struct quic_conn *c, const ngtcp2_path *path, const uint
 	(void)quic_transport_send(c->t, from, to, pkt, len);
 }
 
+/* RFC 9001 §6: keys are updated by time and volume, as on TCP links
+ * (docs/quic.md). ngtcp2 refuses while the previous update is not yet
+ * confirmed; we just try again after the next I/O. */
+static void maybe_update_key(struct quic_conn *c)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (c->state != QUIC_CONN_ESTABLISHED)
+		return;
+	if (!c->key_ms)
+		c->key_ms = c->established_ms;
+	if (c->stats.tx_bytes - c->key_bytes < c->t->key_update_bytes &&
+	    now - c->key_ms < c->t->key_update_ms)
+		return;
+	if (ngtcp2_conn_initiate_key_update(c->conn, quic_now()) != 0)
+		return;
+	c->key_ms = now;
+	c->key_bytes = c->stats.tx_bytes;
+	c->stats.rekeys++;
+}
+
 void quic_conn_after_io(struct quic_conn *c)
 {
 	uint8_t buf[QUIC_UDP_PAYLOAD_MAX];
@@ -422,6 +443,7 @@ void quic_conn_after_io(struct quic_conn *c)
 
 	if (c->state == QUIC_CONN_CLOSED)
 		return;
+	maybe_update_key(c);
 	quic_stream_apply_resets(c);
 	ngtcp2_path_storage_zero(&ps);
 	rv = quic_stream_flush(c, buf, sizeof(buf), &ps.path, &npkts);

@@ -44,6 +44,8 @@
 #define QUIC_PENDING_ROUNDS    4  /* flushes per connection per loop turn */
 #define QUIC_IDLE_TIMEOUT_MS   30000
 #define QUIC_KEEPALIVE_MS      15000
+#define QUIC_KEY_UPDATE_MS     120000	      /* start a key update this often ... */
+#define QUIC_KEY_UPDATE_BYTES  (1ull << 30)   /* ... or after this much sent */
 #define QUIC_DGRAM_QUEUE_MAX   64   /* datagrams waiting per connection */
 #define QUIC_DGRAM_AGE_MAX_MS  1000 /* queued datagrams older than this are dropped */
 #define QUIC_PMTUD_GRACE_MS    3000 /* after this, a path too small is final */
@@ -70,6 +72,8 @@ struct quic_transport {
 	bool listening;			       /* accept new connections (listen != NULL) */
 	bool in_read;			       /* inside on_readable: run_pending comes after */
 	bool freeing;			       /* tp_free(): no more callbacks */
+	uint64_t key_update_bytes;	       /* initiate a key update after this much sent */
+	uint64_t key_update_ms;		       /* ... or this long (QUIC_KEY_UPDATE_*) */
 	uint8_t pk[32];			       /* our Ed25519 public key */
 	char fp[9];			       /* log-safe fingerprint of our node ID */
 	gnutls_certificate_credentials_t cred; /* our raw public key + signer */
@@ -149,6 +153,7 @@ struct quic_conn {
 	uint8_t remote_pk[32];	 /* dialer: the key asked for; acceptor: proved */
 	char fp[9];		 /* log-safe fingerprint of remote_pk */
 	uint64_t established_ms; /* clock_mono_ms() at `established` */
+	uint64_t key_ms, key_bytes; /* when / tx_bytes at the last key update we started */
 	void *conn_ctx;
 	struct sockaddr_in6 local;   /* dialed: the socket's; accepted: where the client wrote */
 	struct sockaddr_in6 remote;  /* dialed address, or the first packet's source */

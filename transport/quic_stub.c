@@ -36,3 +36,10 @@ int quic_transport_input_for_fuzz(struct transport *t, const struct sockaddr_in6
 	(void)len;
 	return -EPROTONOSUPPORT;
 }
+
+void quic_transport_set_key_update(struct transport *t, uint64_t after_bytes, uint64_t after_ms)
+{
+	(void)t;
+	(void)after_bytes;
+	(void)after_ms;
+}
