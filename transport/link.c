@@ -264,19 +264,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		dial(l);
 		return;
 	case LINK_UP:
-		if (now - l->last_rx_ms >= LINK_DEAD_MS) {
+		if (now - l->last_rx_ms >= l->m->dead_ms) {
 			log_info(LD_LINK, "link %s: nothing received for %u ms; closing", l->fp,
-				 LINK_DEAD_MS);
+				 l->m->dead_ms);
 			tp_close(l->conn, TP_CLOSE_TIMEOUT); /* `closed` does the rest */
 			return;
 		}
-		if (!l->configured && now - l->last_use_ms >= LINK_IDLE_CLOSE_MS) {
+		if (!l->configured && now - l->last_use_ms >= l->m->idle_close_ms) {
 			log_debug(LD_LINK, "link %s: idle; closing", l->fp);
 			link_unlink(l);
 			return;
 		}
 		send_ping(l);
-		link_arm(l, LINK_PING_MS);
+		link_arm(l, l->m->ping_ms);
 		return;
 	default:
 		return;
@@ -381,6 +381,9 @@ int link_mgr_new(struct event_base *base, const struct tp_identity *id,
 	}
 	m->base = base;
 	m->ident = *id;
+	m->ping_ms = LINK_PING_MS;
+	m->dead_ms = LINK_DEAD_MS;
+	m->idle_close_ms = LINK_IDLE_CLOSE_MS;
 	node_id_from_pubkey(&m->self, id->ed25519_pk);
 	if (cb)
 		m->cb = *cb;
@@ -645,4 +648,12 @@ void link_mgr_get_stats(const struct link_mgr *m, struct link_mgr_stats *out)
 		}
 	}
 	out->links_refused_full = m->links_refused_full;
+}
+
+void link_mgr_set_timers(struct link_mgr *m, uint32_t ping_ms, uint32_t dead_ms,
+			 uint32_t idle_close_ms)
+{
+	m->ping_ms = ping_ms;
+	m->dead_ms = dead_ms;
+	m->idle_close_ms = idle_close_ms;
 }

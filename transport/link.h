@@ -154,6 +154,11 @@ struct link_mgr_stats {
 };
 void link_mgr_get_stats(const struct link_mgr *m, struct link_mgr_stats *out);
 
+/* Keepalive interval, dead-peer time and idle-close time for every link
+ * (defaults LINK_PING_MS, LINK_DEAD_MS, LINK_IDLE_CLOSE_MS). */
+void link_mgr_set_timers(struct link_mgr *m, uint32_t ping_ms, uint32_t dead_ms,
+			 uint32_t idle_close_ms);
+
 const char *link_state_name(enum link_state s);
 const char *link_drop_name(enum link_drop d);
 

@@ -76,6 +76,7 @@ struct link_mgr {
 	struct link *dead;
 	struct event *reaper;
 	uint64_t links_refused_full;
+	uint32_t ping_ms, dead_ms, idle_close_ms; /* LINK_*_MS unless tuned */
 };
 
 /* link.c: the state machine and the table */

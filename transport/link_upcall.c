@@ -73,7 +73,7 @@ static int on_established(void *ctx, struct tp_conn *c, const uint8_t pk[32], vo
 	l->srtt_us = 0;
 	if (l->state != LINK_UP)
 		link_set_state(l, LINK_UP);
-	link_arm(l, LINK_PING_MS / 5); /* first RTT sample soon */
+	link_arm(l, m->ping_ms / 5); /* first RTT sample soon */
 	log_info(LD_LINK, "link %s up over %s (%s)", l->fp, tp_kind_name(l->conn_kind),
 		 c->initiator ? "outbound" : "inbound");
 	if (m->cb.up)

@@ -287,6 +287,44 @@ static void check_remove(enum transport_kind kind)
 	lab_free(lab);
 }
 
+static bool b_has_no_a(struct lab *lab)
+{
+	return link_to(&lab->b, &lab->a) == NULL;
+}
+
+static bool a_saw_close(struct lab *lab)
+{
+	struct link_info info;
+
+	link_get_info(link_to(&lab->a, &lab->b), &info);
+	return info.disconnects >= 1;
+}
+
+/* An unconfigured (inbound) link with no traffic but keepalives is closed
+ * after the idle time; the configured side keeps its peer and redials. */
+static void check_idle_close(enum transport_kind kind)
+{
+	struct lab *lab = lab_new(kind);
+	struct link_info info;
+
+	link_mgr_set_timers(lab->b.m, 100, 2000, 400);
+	assert_int_equal(link_peer_add(lab->a.m, lab->b.pk, &lab->b.addr, kind), 0);
+	assert_true(run_until(lab, both_up, 3000));
+	assert_true(run_until(lab, b_has_no_a, 3000));
+	assert_true(lab->b.downs >= 1);
+	assert_non_null(link_to(&lab->a, &lab->b)); /* configured: kept */
+	assert_true(run_until(lab, a_saw_close, 3000));
+	link_get_info(link_to(&lab->a, &lab->b), &info);
+	assert_true(info.configured);
+	lab_free(lab);
+}
+
+static void test_tcp_idle_close(void **s)
+{
+	(void)s;
+	check_idle_close(TRANSPORT_TCP);
+}
+
 static void test_tcp_up(void **s)
 {
 	(void)s;
@@ -350,7 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_up),	  cmocka_unit_test(test_tcp_wrong_key),
 		cmocka_unit_test(test_tcp_ping),  cmocka_unit_test(test_tcp_bench),
-		cmocka_unit_test(test_tcp_remove),
+		cmocka_unit_test(test_tcp_remove), cmocka_unit_test(test_tcp_idle_close),
 #ifdef VX6_HAVE_QUIC
 		cmocka_unit_test(test_quic_up),	  cmocka_unit_test(test_quic_wrong_key),
 		cmocka_unit_test(test_quic_ping), cmocka_unit_test(test_quic_bench),
