@@ -1,0 +1,719 @@
+/* tests/unit/test_registry.c - discovery/registry*.c: the persistent local
+ * registry. The admission rules (a numbered table), caps and eviction
+ * order, services and aliases, the save/load round trip, a numbered table
+ * of corrupt files (each refused with its reason, nothing kept), kill -9
+ * during saves, peer sync between two registries over many pages, and
+ * bootstrap contacts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "discovery/registry_internal.h"
+#include "lib/fs.h"
+#include "lib/secure.h"
+#include "lib/wire.h"
+
+#define NOW	  1700000000u
+#define SUM_LABEL "vx6 registry checksum v1" /* docs/discovery.md */
+#define KEYS	  160
+
+static uint8_t sk[KEYS][64], pk[KEYS][32];
+static char dir[64];
+
+static void keys_init(void)
+{
+	for (unsigned i = 0; i < KEYS; i++) {
+		uint8_t seed[32] = {0};
+
+		seed[0] = (uint8_t)i;
+		seed[1] = 0xec;
+		sec_ed25519_from_seed(pk[i], sk[i], seed);
+	}
+}
+
+static size_t node_rec(unsigned k, uint64_t seq, uint64_t issued, uint64_t expires, unsigned n_ep,
+		       uint8_t *buf)
+{
+	struct node_record r = {0};
+	size_t len;
+
+	memcpy(r.pk, pk[k], 32);
+	r.seq = seq;
+	r.issued = issued;
+	r.expires = expires;
+	snprintf(r.name, sizeof(r.name), "node%u", k);
+	r.n_endpoints = (uint8_t)n_ep;
+	for (unsigned i = 0; i < n_ep; i++) {
+		inet_pton(AF_INET6, "2001:db8::1", &r.ep[i].addr);
+		r.ep[i].addr.s6_addr[15] = (uint8_t)i;
+		r.ep[i].port = (uint16_t)(1000 + i);
+		r.ep[i].transport = RECORD_TRANSPORT_TCP;
+	}
+	assert_int_equal(node_record_sign(&r, sk[k]), 0);
+	assert_int_equal(node_record_encode(&r, buf, NODE_RECORD_MAX_LEN, &len), 0);
+	return len;
+}
+
+static size_t node_simple(unsigned k, uint64_t seq, uint8_t *buf)
+{
+	return node_rec(k, seq, NOW, NOW + 3600, 1, buf);
+}
+
+static size_t svc_rec(unsigned k, const char *name, uint8_t vis, uint64_t seq, uint8_t *buf)
+{
+	struct service_record r = {0};
+	size_t len;
+
+	memcpy(r.pk, pk[k], 32);
+	r.seq = seq;
+	r.issued = NOW;
+	r.expires = NOW + 3600;
+	r.visibility = vis;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	assert_int_equal(service_record_sign(&r, sk[k]), 0);
+	assert_int_equal(service_record_encode(&r, buf, SERVICE_RECORD_MAX_LEN, &len), 0);
+	return len;
+}
+
+static struct node_id id_of(unsigned k)
+{
+	struct node_id id;
+
+	node_id_from_pubkey(&id, pk[k]);
+	return id;
+}
+
+/* A pointer to node k's ID, valid for the next three calls. */
+static const struct node_id *idp(unsigned k)
+{
+	static struct node_id ring[4];
+	static unsigned at;
+
+	ring[at % 4] = id_of(k);
+	return &ring[at++ % 4];
+}
+
+static struct registry *reg_new(unsigned nodes, unsigned services, unsigned aliases)
+{
+	struct registry_limits lim = {nodes, services, aliases};
+	struct registry *reg;
+
+	assert_int_equal(registry_new(&lim, &reg), 0);
+	return reg;
+}
+
+/* ---- admission ------------------------------------------------------------- */
+
+static void test_put_rules(void **state)
+{
+	enum { NODE, SVC, ANY };
+	static const struct {
+		int n;
+		const char *what;
+		int via;
+		int want;
+	} cases[] = {
+	    {1, "valid node record", NODE, 0},
+	    {2, "the same bytes again", NODE, -EALREADY},
+	    {3, "higher sequence", NODE, 0},
+	    {4, "lower sequence", NODE, -ESTALE},
+	    {5, "equal sequence, other bytes", NODE, -ESTALE},
+	    {6, "forged signature", NODE, -EBADMSG},
+	    {7, "expired", NODE, -ETIME},
+	    {8, "issued too far ahead", NODE, -EINVAL},
+	    {9, "garbage", ANY, -EBADMSG},
+	    {10, "service record through put_node", NODE, -EBADMSG},
+	    {11, "public service through put", ANY, 0},
+	    {12, "hidden service (kept locally)", SVC, 0},
+	    {13, "node record through put_service", SVC, -EBADMSG},
+	    {14, "empty", ANY, -EBADMSG},
+	};
+	struct registry *reg = reg_new(16, 16, 4);
+	struct registry_stats st;
+	uint8_t b[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = 0;
+		int got;
+
+		assert_int_equal(cases[i].n, (int)i + 1);
+		switch (cases[i].n) {
+		case 1:
+		case 2:
+			len = node_simple(0, 5, b);
+			break;
+		case 3:
+			len = node_simple(0, 6, b);
+			break;
+		case 4:
+			len = node_simple(0, 4, b);
+			break;
+		case 5:
+			len = node_rec(0, 6, NOW, NOW + 60, 0, b);
+			break;
+		case 6:
+			len = node_simple(1, 1, b);
+			b[len - 3] ^= 0x10;
+			break;
+		case 7:
+			len = node_rec(1, 1, NOW - 100, NOW - 1, 0, b);
+			break;
+		case 8:
+			len = node_rec(1, 1, NOW + 301, NOW + 600, 0, b);
+			break;
+		case 9:
+			memset(b, 0x01, 200);
+			len = 200;
+			break;
+		case 10:
+		case 11:
+			len = svc_rec(2, "two.ssh", SERVICE_VIS_PUBLIC, 1, b);
+			break;
+		case 12:
+			len = svc_rec(2, "two.hide", SERVICE_VIS_HIDDEN, 1, b);
+			break;
+		case 13:
+			len = node_simple(3, 1, b);
+			break;
+		}
+		if (cases[i].via == NODE)
+			got = registry_put_node(reg, b, len, NOW, 0);
+		else if (cases[i].via == SVC)
+			got = registry_put_service(reg, b, len, NOW, 0);
+		else
+			got = registry_put(reg, b, len, NOW, 0);
+		if (got != cases[i].want)
+			fail_msg("case %d (%s): %d, want %d", cases[i].n, cases[i].what, got,
+				 cases[i].want);
+	}
+	registry_get_stats(reg, &st);
+	assert_int_equal(st.nodes, 1);
+	assert_int_equal(st.services, 2);
+	assert_int_equal(st.stored, 3);
+	assert_int_equal(st.replaced, 1);
+	assert_int_equal(st.refused, 9);
+	assert_int_equal(registry_find_node(reg, idp(0))->seq, 6);
+	reg = registry_free(reg);
+}
+
+static void test_caps_eviction(void **state)
+{
+	struct registry *reg = reg_new(4, 4, 4);
+	struct registry_stats st;
+	uint8_t b[512];
+	size_t len;
+
+	(void)state;
+	/* Seen at NOW+0..3; node 1 pinned; node 2 expires early. */
+	for (unsigned k = 0; k < 4; k++) {
+		len = k == 2 ? node_rec(k, 1, NOW, NOW + 100, 1, b) : node_simple(k, 1, b);
+		assert_int_equal(
+		    registry_put_node(reg, b, len, NOW + k, k == 1 ? REGISTRY_F_PINNED : 0), 0);
+	}
+	/* Full: at NOW+200 the expired node 2 goes first, not the LRU node 0. */
+	len = node_rec(4, 1, NOW + 200, NOW + 3600, 1, b);
+	assert_int_equal(registry_put_node(reg, b, len, NOW + 200, 0), 0);
+	assert_null(registry_find_node(reg, idp(2)));
+	/* Then the least recently seen unpinned: node 0 (node 1 is pinned
+	 * though older than node 3). */
+	assert_int_equal(registry_touch_node(reg, idp(3), NOW + 201), 0);
+	len = node_rec(5, 1, NOW + 200, NOW + 3600, 1, b);
+	assert_int_equal(registry_put_node(reg, b, len, NOW + 202, 0), 0);
+	assert_null(registry_find_node(reg, idp(0)));
+	assert_non_null(registry_find_node(reg, idp(1)));
+	/* Pin everything: a newcomer is refused. */
+	for (unsigned k = 3; k <= 5; k++)
+		assert_int_equal(registry_pin_node(reg, idp(k), true), 0);
+	len = node_rec(6, 1, NOW + 200, NOW + 3600, 1, b);
+	assert_int_equal(registry_put_node(reg, b, len, NOW + 203, 0), -ENOSPC);
+	/* A higher sequence replaces a pinned record and keeps the pin. */
+	len = node_rec(1, 2, NOW + 200, NOW + 3600, 1, b);
+	assert_int_equal(registry_put_node(reg, b, len, NOW + 204, 0), 0);
+	assert_int_equal(registry_pin_node(reg, idp(6), true), -ENOENT);
+	assert_int_equal(registry_find_node(reg, idp(1))->seq, 2);
+	assert_int_equal(registry_put_node(reg, b, len, NOW + 205, 0), -EALREADY);
+	registry_get_stats(reg, &st);
+	assert_int_equal(st.nodes, 4);
+	assert_int_equal(st.evicted, 2);
+	/* Expiry, removal. */
+	assert_int_equal(registry_expire(reg, NOW + 3600), 4);
+	assert_int_equal(registry_remove_node(reg, idp(1)), -ENOENT);
+	reg = registry_free(reg);
+}
+
+static void test_services_aliases(void **state)
+{
+	struct registry *reg = reg_new(4, 8, 3);
+	const struct service_record *found[4];
+	uint8_t b[512], key[32], got[32];
+	struct node_id owner;
+	size_t len;
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		len = svc_rec(k, "team.db", SERVICE_VIS_PUBLIC, 1, b);
+		assert_int_equal(registry_put_service(reg, b, len, NOW, 0), 0);
+	}
+	len = svc_rec(0, "team.web", SERVICE_VIS_PUBLIC, 1, b);
+	assert_int_equal(registry_put_service(reg, b, len, NOW, 0), 0);
+	service_name_key(key, "team.db");
+	assert_int_equal(registry_find_services(reg, key, found, 4), 3);
+	assert_int_equal(registry_find_services(reg, key, found, 2), 2);
+	owner = id_of(1);
+	assert_non_null(registry_find_service(reg, key, &owner));
+	assert_int_equal(registry_remove_service(reg, key, &owner), 0);
+	assert_null(registry_find_service(reg, key, &owner));
+	assert_int_equal(registry_find_services(reg, key, found, 4), 2);
+
+	assert_int_equal(registry_alias_set(reg, "secret-db", key), 0);
+	assert_int_equal(registry_alias_get(reg, "secret-db", got), 0);
+	assert_memory_equal(got, key, 32);
+	service_name_key(key, "team.web");
+	assert_int_equal(registry_alias_set(reg, "secret-db", key), 0); /* replaces */
+	assert_int_equal(registry_alias_get(reg, "secret-db", got), 0);
+	assert_memory_equal(got, key, 32);
+	assert_int_equal(registry_alias_set(reg, "a", key), 0);
+	assert_int_equal(registry_alias_set(reg, "b", key), 0);
+	assert_int_equal(registry_alias_set(reg, "c", key), -ENOSPC);
+	assert_int_equal(registry_alias_set(reg, "Bad", key), -EINVAL);
+	assert_int_equal(registry_alias_set(reg, "-x", key), -EINVAL);
+	assert_int_equal(registry_alias_get(reg, "nope", got), -ENOENT);
+	assert_int_equal(registry_alias_remove(reg, "a"), 0);
+	assert_int_equal(registry_alias_remove(reg, "a"), -ENOENT);
+	assert_int_equal(registry_alias_set(reg, "c", key), 0);
+	reg = registry_free(reg);
+}
+
+/* ---- persistence ------------------------------------------------------------ */
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+	assert_int_equal(fs_path_join(out, cap, dir, name), 0);
+}
+
+/* Two registries hold the same thing: every page of both kinds equal. */
+static void assert_same(const struct registry *a, const struct registry *b)
+{
+	for (uint8_t kind = DHT_SYNC_NODES; kind <= DHT_SYNC_SERVICES; kind++) {
+		struct dht_digest da, db;
+		struct dht_sync_key cursor;
+		bool first = true;
+
+		do {
+			assert_int_equal(registry_digest(a, kind, first ? NULL : &cursor, &da), 0);
+			assert_int_equal(registry_digest(b, kind, first ? NULL : &cursor, &db), 0);
+			assert_int_equal(da.n, db.n);
+			assert_int_equal(da.flags, db.flags);
+			assert_memory_equal(da.keys, db.keys, da.n * sizeof(da.keys[0]));
+			assert_memory_equal(da.seq, db.seq, da.n * sizeof(da.seq[0]));
+			if (da.n)
+				cursor = da.keys[da.n - 1];
+			first = false;
+		} while (da.flags & DHT_DIGEST_F_MORE);
+	}
+}
+
+static struct registry *filled(void)
+{
+	struct registry *reg = reg_new(64, 64, 8);
+	uint8_t b[512], key[32];
+	size_t len;
+
+	for (unsigned k = 0; k < 40; k++) {
+		len = node_rec(k, 1 + k, NOW, NOW + 3600, k % 3, b);
+		assert_int_equal(
+		    registry_put_node(reg, b, len, NOW + k, k % 5 ? 0 : REGISTRY_F_PINNED), 0);
+	}
+	for (unsigned k = 0; k < 20; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "n%u.svc%u", k, k % 4);
+		len = svc_rec(k, name, (uint8_t)(1 + k % 3), 7, b);
+		assert_int_equal(registry_put_service(reg, b, len, NOW, 0), 0);
+	}
+	service_name_key(key, "n1.svc1");
+	assert_int_equal(registry_alias_set(reg, "zeta", key), 0);
+	assert_int_equal(registry_alias_set(reg, "alpha", key), 0);
+	return reg;
+}
+
+static void test_save_load(void **state)
+{
+	struct registry *reg = filled(), *back = reg_new(64, 64, 8);
+	char path[256], err[160];
+	struct stat st;
+	size_t expired = 99;
+	uint8_t key[32];
+	struct node_id id;
+
+	(void)state;
+	path_of(path, sizeof(path), "registry.bin");
+	assert_true(registry_is_dirty(reg));
+	assert_int_equal(registry_save(reg, path), 0);
+	assert_false(registry_is_dirty(reg));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(registry_load(back, path, NOW, &expired, err, sizeof(err)), 0);
+	assert_int_equal(expired, 0);
+	assert_false(registry_is_dirty(back));
+	assert_same(reg, back);
+	for (unsigned k = 0; k < 40; k++) {
+		const struct reg_entry *a, *b;
+
+		id = id_of(k);
+		assert_memory_equal(registry_find_node(back, &id), registry_find_node(reg, &id),
+				    sizeof(struct node_record));
+		a = reg->nodes.e[k];
+		b = back->nodes.e[k];
+		assert_int_equal(a->flags, b->flags);
+		assert_int_equal(a->last_seen_s, b->last_seen_s);
+	}
+	assert_int_equal(registry_alias_get(back, "zeta", key), 0);
+	assert_int_equal(registry_load(back, path, NOW, NULL, err, sizeof(err)), -EBUSY);
+	/* Later, some records have expired: dropped, counted, dirty. */
+	back = registry_free(back);
+	back = reg_new(64, 64, 8);
+	assert_int_equal(registry_load(back, path, NOW + 3600, &expired, err, sizeof(err)), 0);
+	assert_int_equal(expired, 60);
+	assert_true(registry_is_dirty(back));
+	back = registry_free(back);
+	back = reg_new(64, 64, 8);
+	path_of(path, sizeof(path), "missing.bin");
+	assert_int_equal(registry_load(back, path, NOW, NULL, err, sizeof(err)), -ENOENT);
+	back = registry_free(back);
+	reg = registry_free(reg);
+}
+
+/* Write `len` bytes of `body` followed by their checksum. */
+static void write_summed(const char *path, uint8_t *body, size_t len)
+{
+	sec_hash256(body + len, SUM_LABEL, body, len);
+	assert_int_equal(fs_write_atomic(path, body, len + 32, 0600), 0);
+}
+
+static void test_load_corrupt(void **state)
+{
+	static const struct {
+		int n;
+		const char *what, *reason;
+	} cases[] = {
+	    {1, "truncated to 10 bytes", "truncated"},
+	    {2, "one body byte flipped", "checksum mismatch"},
+	    {3, "last byte cut", "checksum mismatch"},
+	    {4, "bad magic, good checksum", "bad magic"},
+	    {5, "node count over the limit", "over the limits"},
+	    {6, "node count one too high", "node record 3: truncated"},
+	    {7, "node count one too low", "service record 0: does not decode"},
+	    {8, "unknown entry flags", "unknown flags"},
+	    {9, "forged record signature", "does not decode or verify"},
+	    {10, "two records swapped", "out of order"},
+	    {11, "trailing byte", "after the last entry"},
+	    {12, "alias with a bad name", "bad name"},
+	};
+	static uint8_t good[65536], b[65536];
+	struct registry *reg = reg_new(8, 8, 4), *back;
+	char path[256], bad[256], err[200];
+	uint8_t rec[512], key[32];
+	size_t len, glen, rlen, off1;
+	uint8_t *buf;
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		len = node_rec(k, 1, NOW, NOW + 3600, 0, rec);
+		assert_int_equal(registry_put_node(reg, rec, len, NOW, 0), 0);
+	}
+	service_name_key(key, "x.y");
+	assert_int_equal(registry_alias_set(reg, "alias", key), 0);
+	path_of(path, sizeof(path), "good.bin");
+	path_of(bad, sizeof(bad), "bad.bin");
+	assert_int_equal(registry_save(reg, path), 0);
+	assert_int_equal(fs_read_file(path, sizeof(good), &buf, &glen), 0);
+	memcpy(good, buf, glen);
+	free(buf);
+	rlen = 11 + node_rec(0, 1, NOW, NOW + 3600, 0, rec); /* one node entry */
+	off1 = 28;					     /* first entry */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t blen = glen - 32; /* body without checksum */
+		int got;
+
+		assert_int_equal(cases[i].n, (int)i + 1);
+		memcpy(b, good, glen);
+		switch (cases[i].n) {
+		case 1:
+			assert_int_equal(fs_write_atomic(bad, b, 10, 0600), 0);
+			break;
+		case 2:
+			b[40] ^= 1;
+			assert_int_equal(fs_write_atomic(bad, b, glen, 0600), 0);
+			break;
+		case 3:
+			assert_int_equal(fs_write_atomic(bad, b, glen - 1, 0600), 0);
+			break;
+		case 4:
+			b[0] = 'X';
+			break;
+		case 5:
+			wire_store_u32(b + 16, 9);
+			break;
+		case 6:
+			wire_store_u32(b + 16, 4);
+			break;
+		case 7:
+			wire_store_u32(b + 16, 2);
+			wire_store_u32(b + 20, 1); /* the third node read as a service */
+			break;
+		case 8:
+			b[off1] = 0x80;
+			break;
+		case 9:
+			b[off1 + rlen - 5] ^= 0x01;
+			break;
+		case 10:
+			memcpy(b + off1, good + off1 + rlen, rlen);
+			memcpy(b + off1 + rlen, good + off1, rlen);
+			break;
+		case 11:
+			b[blen++] = 0;
+			break;
+		case 12:
+			b[blen - 32 - 5] = 'A'; /* inside "alias" */
+			break;
+		}
+		if (cases[i].n >= 4)
+			write_summed(bad, b, blen);
+		back = reg_new(8, 8, 4);
+		got = registry_load(back, bad, NOW, NULL, err, sizeof(err));
+		if (got != -EINVAL || !strstr(err, cases[i].reason))
+			fail_msg("case %d (%s): %d '%s'", cases[i].n, cases[i].what, got, err);
+		assert_int_equal(back->nodes.n + back->services.n + back->n_aliases, 0);
+		back = registry_free(back);
+	}
+	/* A registry with lower limits refuses a file that does not fit. */
+	back = reg_new(2, 8, 4);
+	assert_int_equal(registry_load(back, path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "over the limits"));
+	back = registry_free(back);
+	reg = registry_free(reg);
+}
+
+/* kill -9 a process in the middle of saving, many times: the file always
+ * loads, holding one of the registries that was being saved. */
+static void test_kill9(void **state)
+{
+	char path[256], err[200];
+	uint8_t rec[512];
+	int loaded = 0;
+
+	(void)state;
+	path_of(path, sizeof(path), "k9.bin");
+	for (int round = 0; round < 8; round++) {
+		struct registry *back;
+		struct timespec ts = {0, 2000000 + 700000 * round};
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct registry *reg = reg_new(64, 8, 4);
+
+			for (unsigned k = 0;; k = (k + 1) % 64) {
+				size_t len = node_simple(k, 1 + (unsigned)round, rec);
+
+				registry_put_node(reg, rec, len, NOW, 0);
+				if (registry_save(reg, path) < 0)
+					_exit(3);
+			}
+		}
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		back = reg_new(64, 8, 4);
+		if (access(path, F_OK) == 0) {
+			if (registry_load(back, path, NOW, NULL, err, sizeof(err)) != 0)
+				fail_msg("round %d: %s", round, err);
+			loaded++;
+		}
+		back = registry_free(back);
+	}
+	assert_true(loaded >= 4); /* the children did get to save */
+}
+
+/* ---- peer sync ---------------------------------------------------------------- */
+
+/* One side's full pass: A sends every page; B answers with RECORDS (what
+ * A lacks) and a WANT (what B lacks), which A answers with RECORDS. When
+ * B's lists were cut short, A sends the same page again. */
+static unsigned sync_pass(struct registry *a, struct registry *b, uint8_t kind)
+{
+	struct dht_sync_key after, push[DHT_VALUES_MAX];
+	struct dht_value vals[DHT_VALUES_MAX];
+	struct dht_digest page;
+	struct dht_want want;
+	bool first = true;
+	unsigned msgs = 0;
+
+	do {
+		int cut;
+
+		do {
+			size_t n_push, n;
+
+			/* A (re)sends its page; after a cut list it has changed. */
+			assert_int_equal(registry_digest(a, kind, first ? NULL : &after, &page), 0);
+			msgs++;
+			cut = registry_sync_diff(b, &page, &want, push, DHT_VALUES_MAX, &n_push);
+			assert_true(cut >= 0);
+			assert_true(want.n <= DHT_WANT_MAX && n_push <= DHT_VALUES_MAX);
+			n = registry_records(b, kind, push, n_push, vals, DHT_VALUES_MAX);
+			assert_int_equal(n, n_push);
+			for (size_t i = 0; i < n; i++)
+				assert_int_equal(registry_put(a, vals[i].b, vals[i].len, NOW, 0),
+						 0);
+			for (size_t i = 0; i < want.n; i += DHT_VALUES_MAX) {
+				size_t m =
+				    want.n - i < DHT_VALUES_MAX ? want.n - i : DHT_VALUES_MAX;
+
+				n = registry_records(a, kind, &want.keys[i], m, vals,
+						     DHT_VALUES_MAX);
+				assert_int_equal(n, m);
+				for (size_t j = 0; j < n; j++)
+					assert_int_equal(
+					    registry_put(b, vals[j].b, vals[j].len, NOW, 0), 0);
+				msgs++;
+			}
+			msgs += n_push > 0;
+		} while (cut == 1);
+		if (page.n)
+			after = page.keys[page.n - 1];
+		first = false;
+	} while (page.flags & DHT_DIGEST_F_MORE);
+	return msgs;
+}
+
+static void test_sync(void **state)
+{
+	struct registry *a = reg_new(KEYS, 64, 4), *b = reg_new(KEYS, 64, 4);
+	struct dht_digest page;
+	uint8_t rec[512];
+	size_t len;
+
+	(void)state;
+	/* 0-39 only A, 40-79 only B, 80-119 both equal, 120-139 A newer,
+	 * 140-159 B newer; services: public ones sync, others never. */
+	for (unsigned k = 0; k < KEYS; k++) {
+		if (k < 40 || k >= 80) {
+			len = node_simple(k, k >= 120 && k < 140 ? 2 : 1, rec);
+			assert_int_equal(registry_put_node(a, rec, len, NOW, 0), 0);
+		}
+		if (k >= 40) {
+			len = node_simple(k, k >= 140 ? 2 : 1, rec);
+			assert_int_equal(registry_put_node(b, rec, len, NOW, 0), 0);
+		}
+	}
+	len = svc_rec(1, "one.web", SERVICE_VIS_PUBLIC, 1, rec);
+	assert_int_equal(registry_put_service(a, rec, len, NOW, 0), 0);
+	len = svc_rec(2, "two.db", SERVICE_VIS_PRIVATE, 1, rec);
+	assert_int_equal(registry_put_service(a, rec, len, NOW, 0), 0);
+	len = svc_rec(3, "three.x", SERVICE_VIS_HIDDEN, 1, rec);
+	assert_int_equal(registry_put_service(b, rec, len, NOW, 0), 0);
+	assert_true(sync_pass(a, b, DHT_SYNC_NODES) > 4); /* several pages */
+	assert_true(sync_pass(a, b, DHT_SYNC_SERVICES) >= 1);
+	assert_same(a, b);
+	assert_int_equal(a->nodes.n, KEYS);
+	for (unsigned k = 120; k < KEYS; k++) {
+		struct node_id id = id_of(k);
+
+		assert_int_equal(registry_find_node(a, &id)->seq, 2);
+		assert_int_equal(registry_find_node(b, &id)->seq, 2);
+	}
+	assert_int_equal(a->services.n, 2); /* its own private one stays */
+	assert_int_equal(b->services.n, 2); /* one.web arrived; three.x stays home */
+	/* In sync now: a second pass finds nothing to move. */
+	assert_int_equal(sync_pass(b, a, DHT_SYNC_NODES), 4);
+	/* A bad page is refused. */
+	memset(&page, 0, sizeof(page));
+	page.kind = DHT_SYNC_NODES;
+	page.flags = DHT_DIGEST_F_MORE;
+	assert_int_equal(registry_sync_diff(a, &page, &(struct dht_want){0}, NULL, 0, &len),
+			 -EINVAL);
+	page.kind = 9;
+	assert_int_equal(registry_digest(a, 9, NULL, &page), -EINVAL);
+	a = registry_free(a);
+	b = registry_free(b);
+}
+
+static void test_contacts(void **state)
+{
+	struct registry *reg = reg_new(16, 4, 4);
+	struct dht_contact c[16];
+	uint8_t rec[512];
+	size_t len, n;
+
+	(void)state;
+	for (unsigned k = 0; k < 6; k++) {
+		len = node_rec(k, 1, NOW, NOW + 3600, k % 2 ? 3 : 0, rec); /* odd: 3 endpoints */
+		assert_int_equal(registry_put_node(reg, rec, len, NOW + 10 - k, 0), 0);
+	}
+	n = registry_contacts(reg, c, 16);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		struct node_id want = id_of((unsigned)(1 + 2 * i)); /* most recent first */
+
+		assert_memory_equal(&c[i].id, &want, sizeof(want));
+		assert_int_equal(c[i].n_ep, DHT_CONTACT_EP_MAX);
+		assert_true(dht_contact_is_valid(&c[i]));
+	}
+	assert_int_equal(registry_contacts(reg, c, 2), 2);
+	reg = registry_free(reg);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vx6-test-registry-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_put_rules),
+	    cmocka_unit_test(test_caps_eviction),
+	    cmocka_unit_test(test_services_aliases),
+	    cmocka_unit_test(test_save_load),
+	    cmocka_unit_test(test_load_corrupt),
+	    cmocka_unit_test(test_kill9),
+	    cmocka_unit_test(test_sync),
+	    cmocka_unit_test(test_contacts),
+	};
+
+	if (sec_init() < 0)
+		return 1;
+	keys_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
