@@ -47,7 +47,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 NODES=3
-STEPS=(deps build lab status api)
+STEPS=(deps build lab status api links)
 export VX6_BIN=$REPO/build
 # shellcheck source=tests/netns/lib.sh
 source "$REPO/tests/netns/lib.sh"
@@ -110,6 +110,34 @@ step_api() {
 	n1 curl -sS --max-time 5 -H @"$(auth_header 1)" "http://$LAB_ADMIN_LISTEN/api/v1/node" | jq .
 }
 
+# Each node adds the next one as a peer (a ring over TCP + Noise IK); every
+# link must come up on both sides, carry pings, and a stream whose SHA-256
+# matches at both ends.
+step_links() {
+	local i j pk state
+	banner "$1" "authenticated peer links: vx6 peer add, vx6 links, vx6 ping, vx6 bench"
+	for ((i = 1; i <= NODES; i++)); do
+		j=$((i % NODES + 1))
+		pk=$(jq -r .public_key "${NODE_DIR[j]}/identity.json")
+		node_exec "$i" "$VX6" --state-dir "${NODE_DIR[i]}" peer add "$pk" \
+			--endpoint "[$LAB_UL_PREFIX$j]:$LAB_NODE_PORT" --transport tcp
+	done
+	for ((i = 1; i <= NODES; i++)); do
+		j=$((i % NODES + 1))
+		pk=$(jq -r .public_key "${NODE_DIR[j]}/identity.json")
+		wait_for 15 "link n$i -> n$j up" link_state_is "$i" "$pk" up
+	done
+	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" links
+	pk=$(jq -r .public_key "${NODE_DIR[2]}/identity.json")
+	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" ping "$pk" --count 5 --interval 100
+	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" bench "$pk" --bytes 50M
+}
+
+link_state_is() {
+	[[ $(node_exec "$1" "$VX6" --state-dir "${NODE_DIR[$1]}" links --json 2>/dev/null |
+		jq -r --arg pk "$2" '.links[] | select(.public_key == $pk) | .state') == "$3" ]]
+}
+
 n=0
 for s in "${STEPS[@]}"; do
 	n=$((n + 1))
@@ -133,4 +161,4 @@ if ((KEEP)); then
 	wait "$!" || true
 fi
 
-printf '\nquickstart: %d nodes came up and answered; tearing the lab down.\n' "$NODES"
+printf '\nquickstart: %d nodes came up, answered, and linked; tearing the lab down.\n' "$NODES"
