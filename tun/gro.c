@@ -7,7 +7,8 @@
  *     payload length matching the bytes, a well-formed TCP header;
  *   - same addresses and ports, same first IPv6 word (version, traffic
  *     class, flow label) and hop limit, same TCP data offset/reserved
- *     byte, same ACK number, byte-identical options (timestamps included);
+ *     byte, same ACK number; options only NOP, EOL and Timestamps, and
+ *     byte-identical (so the timestamps match);
  *   - flags ACK, or ACK|PSH on the last segment of a group; SYN, FIN, RST,
  *     URG, ECE and CWR never merge;
  *   - contiguous sequence numbers, every segment but the last carrying
@@ -108,12 +109,37 @@ static bool csum_is_valid(const uint8_t *p, size_t len)
 	return tun_csum_fold(tun_csum_add(acc, p + TUN_IPV6_HDR_LEN, l4_len)) == 0xffff;
 }
 
+/* Options a merged segment may carry: NOP, End of Option List and
+ * Timestamps (RFC 7323 §3), the only ones a bulk sender puts on data
+ * segments; groups further require them byte-identical. SACK blocks or an
+ * unknown option keep a segment out of any group. */
+static bool opts_are_mergeable(const uint8_t *o, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (o[i] == 0) /* EOL: the rest is padding */
+			return true;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (o[i] != 8 || n - i < 10 || o[i + 1] != 10)
+			return false;
+		i += 10;
+	}
+	return true;
+}
+
 /* May this segment be part of a merged group at all? */
 static bool is_candidate(const struct tun_gro *g, const uint8_t *p, size_t len, size_t hdrs)
 {
 	uint8_t f = p[TUN_IPV6_HDR_LEN + 13];
 
 	if (len == hdrs || (f != TUN_TCP_F_ACK && f != (TUN_TCP_F_ACK | TUN_TCP_F_PSH)))
+		return false;
+	if (!opts_are_mergeable(p + TUN_IPV6_HDR_LEN + TUN_TCP_HDR_MIN,
+				hdrs - TUN_IPV6_HDR_LEN - TUN_TCP_HDR_MIN))
 		return false;
 	return !(g->flags & TUN_GRO_VERIFY_CSUM) || csum_is_valid(p, len);
 }

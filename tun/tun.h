@@ -114,7 +114,7 @@ int tun_dev_drain(struct tun_dev *dev);
 int tun_dev_write(struct tun_dev *dev, const uint8_t *pkt, size_t len);
 
 /* Write one packet or super-packet: `vnet` then the iovecs (n <=
- * TUN_GRO_IOV_MAX). Return 0 or -errno as tun_dev_write(). */
+ * TUN_GRO_IOV_MAX, else -EINVAL). Return 0 or -errno as tun_dev_write(). */
 int tun_dev_writev(struct tun_dev *dev, const struct tun_vnet_hdr *vnet, const struct iovec *iov,
 		   unsigned n);
 

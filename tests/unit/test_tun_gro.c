@@ -25,6 +25,7 @@ static uint8_t data[MSS];
 
 static const uint8_t ts_a[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
 static const uint8_t ts_b[12] = {1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 2};
+static const uint8_t sack[12] = {1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2};
 
 struct rule_case {
 	unsigned num;
@@ -99,7 +100,7 @@ static void rule_build(unsigned num)
 	size_t n = MSS;
 
 	t_flow_init(&f, 1);
-	f.opts = ts_a;
+	f.opts = num == 22 ? sack : ts_a;
 	f.optlen = sizeof(ts_a);
 	lens[0] = t_tcp(pkts[0], &f, 1000, T_ACK, data, MSS);
 	rule_flow(num, &f, &seq, &flags, &n);
@@ -144,6 +145,7 @@ static void test_rules(void **state)
 	    {19, "reserved bit differs", 0},
 	    {20, "longer than the first segment", 0},
 	    {21, "IPv6 payload length does not match", 0},
+	    {22, "identical SACK option on both: only timestamps merge", 0},
 	};
 	struct tun_gro *g = tun_gro_new(TUN_GRO_VERIFY_CSUM);
 
