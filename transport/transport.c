@@ -44,3 +44,20 @@ void tp_set_admission(struct transport *t, unsigned pending_max, unsigned per_so
 	t->limit.rate_per_s = rate_per_s;
 	t->limit.burst = burst;
 }
+
+int tp_datagram_send_batch(struct tp_conn *c, const struct iovec *dgrams, size_t n,
+			   size_t *out_sent)
+{
+	size_t i;
+	int r = 0;
+
+	if (c->t->ops->datagram_send_batch)
+		return c->t->ops->datagram_send_batch(c, dgrams, n, out_sent);
+	for (i = 0; i < n; i++) {
+		r = c->t->ops->datagram_send(c, dgrams[i].iov_base, dgrams[i].iov_len);
+		if (r < 0)
+			break;
+	}
+	*out_sent = i;
+	return r;
+}

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 
 #include "transport/hs_limit.h"
@@ -95,6 +96,10 @@ struct tp_callbacks {
 	void (*stream_writable)(void *ctx, struct tp_conn *c, uint64_t sid);
 	/* The connection is gone. `c` must not be used after this returns. */
 	void (*closed)(void *ctx, struct tp_conn *c, enum tp_close_reason why);
+	/* Optional: a transport that reads datagrams in batches calls this
+	 * after the last `datagram` of a batch, so the layer above can flush
+	 * what it coalesced (e.g. TCP segments into one TUN write). */
+	void (*datagram_batch_end)(void *ctx);
 };
 
 /* What each implementation provides. Call through the tp_* wrappers. */
@@ -104,6 +109,10 @@ struct transport_ops {
 	int (*dial)(struct transport *t, const struct sockaddr_in6 *to, const uint8_t remote_pk[32],
 		    void *conn_ctx, struct tp_conn **out_conn);
 	int (*datagram_send)(struct tp_conn *c, const uint8_t *buf, size_t len);
+	/* Optional (NULL: tp_datagram_send_batch() loops over datagram_send):
+	 * send `n` datagrams to one peer at once, e.g. with UDP GSO. */
+	int (*datagram_send_batch)(struct tp_conn *c, const struct iovec *dgrams, size_t n,
+				   size_t *out_sent);
 	int (*stream_open)(struct tp_conn *c, uint64_t *out_sid);
 	ssize_t (*stream_write)(struct tp_conn *c, uint64_t sid, const uint8_t *buf, size_t len,
 				bool fin);
@@ -173,7 +182,14 @@ static inline int tp_datagram_send(struct tp_conn *c, const uint8_t *buf, size_t
 	return c->t->ops->datagram_send(c, buf, len);
 }
 
-/* Open a stream. Return 0 and its ID, or -EAGAIN at TP_STREAMS_MAX. */
+/* Send `n` datagrams (each at most TP_DATAGRAM_MAX) to the peer of `c`, in
+ * order; store how many were queued in *out_sent. Return 0, or the error of
+ * the first one not sent (-ENOBUFS: dropped and counted, -ENOTCONN, ...). */
+int tp_datagram_send_batch(struct tp_conn *c, const struct iovec *dgrams, size_t n,
+			   size_t *out_sent);
+
+/* Open a stream. Return 0 and its ID, or -EAGAIN at TP_STREAMS_MAX; a
+ * datagram-only transport (UDP) returns -EPROTONOSUPPORT. */
 static inline int tp_stream_open(struct tp_conn *c, uint64_t *out_sid)
 {
 	return c->t->ops->stream_open(c, out_sid);
