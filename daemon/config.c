@@ -303,6 +303,44 @@ static int parse_peers(const struct parse_ctx *pc, json_t *arr, struct daemon_co
 	return 0;
 }
 
+static int parse_tun(const struct parse_ctx *pc, json_t *o, struct daemon_config *c)
+{
+	const char *key, *s = NULL;
+	json_t *v;
+	uint64_t n = 0;
+
+	if (!json_is_object(o))
+		return fail(pc, "tun", "expected an object {enabled, name, mtu}");
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "enabled") == 0) {
+			if (!json_is_boolean(v))
+				return fail(pc, "tun.enabled", "expected true or false");
+			c->tun_enabled = json_is_true(v);
+		} else if (strcmp(key, "name") == 0) {
+			if (get_string(pc, v, "tun.name", &s) < 0)
+				return -EINVAL;
+			if (s[0] == '\0' || strlen(s) >= sizeof(c->tun_name) ||
+			    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      "-_.%d") != strlen(s))
+				return fail(pc, "tun.name",
+					    "'%s' is not an interface name (1..15 of [A-Za-z0-9-_.], "
+					    "optionally %%d)",
+					    s);
+			strcpy(c->tun_name, s);
+		} else if (strcmp(key, "mtu") == 0) {
+			if (get_uint(pc, v, "tun.mtu", 1280, 65535, &n) < 0)
+				return -EINVAL;
+			c->tun_mtu = (unsigned)n;
+		} else {
+			char field[64];
+
+			snprintf(field, sizeof(field), "tun.%s", key);
+			return fail(pc, field, "unknown field");
+		}
+	}
+	return 0;
+}
+
 static void set_defaults(struct daemon_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -313,6 +351,9 @@ static void set_defaults(struct daemon_config *c)
 	config_parse_hostport(CONFIG_DEFAULT_ADMIN_TCP, &c->admin_tcp_addr, &c->admin_tcp_v4,
 			      &c->admin_tcp_port);
 	c->admin_tcp_enabled = true;
+	c->tun_enabled = true;
+	strcpy(c->tun_name, CONFIG_DEFAULT_TUN_NAME);
+	c->tun_mtu = CONFIG_DEFAULT_TUN_MTU;
 }
 
 static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_config *c,
@@ -338,6 +379,9 @@ static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_con
 				return -EINVAL;
 		} else if (strcmp(key, "listen") == 0) {
 			if (parse_listen(pc, v, c) < 0)
+				return -EINVAL;
+		} else if (strcmp(key, "tun") == 0) {
+			if (parse_tun(pc, v, c) < 0)
 				return -EINVAL;
 		} else if (strcmp(key, "peers") == 0) {
 			if (parse_peers(pc, v, c) < 0)

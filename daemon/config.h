@@ -29,6 +29,8 @@
 #define CONFIG_LIFETIME_MIN_S	  60u
 #define CONFIG_LIFETIME_MAX_S	  (30u * 24 * 3600)
 #define CONFIG_DEFAULT_LIFETIME_S 86400u
+#define CONFIG_DEFAULT_TUN_NAME	  "vx6"
+#define CONFIG_DEFAULT_TUN_MTU	  1400u /* TP_DATAGRAM_MAX: every transport carries it */
 
 struct config_listen {
 	struct in6_addr addr; /* :: means every address; not advertised */
@@ -51,6 +53,9 @@ struct daemon_config {
 	unsigned n_peers; /* peers to keep a link to, from the file */
 	struct peer_entry peers[CONFIG_PEERS_MAX];
 	uint32_t record_lifetime_s;
+	bool tun_enabled;	/* create the TUN device (needs CAP_NET_ADMIN) */
+	char tun_name[16];	/* interface name; "%d" picks a free number */
+	unsigned tun_mtu;	/* overlay MTU; default fits every transport */
 };
 
 /* Command-line values that override the file, re-applied on every reload. */

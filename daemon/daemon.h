@@ -23,6 +23,7 @@ struct evbuffer;
 struct admin_server;
 struct link_mgr;
 struct peer_store;
+struct router;
 
 /* Counters the daemon itself keeps (subsystems keep their own). */
 struct daemon_stats {
@@ -47,6 +48,7 @@ struct daemon {
 
 	struct link_mgr *links;	   /* owned: peer links over every transport */
 	struct peer_store *peers;  /* owned: peers.json */
+	struct router *router;	   /* owned: TUN and the packet path; NULL without TUN */
 	struct admin_server *admin;
 	struct event *sig_term, *sig_int, *sig_hup;
 	unsigned n_up; /* subsystems initialized, for unwinding */
@@ -90,6 +92,7 @@ int daemon_node_publish(struct daemon *d);
 /* Subsystems implemented in their own files. */
 extern const struct daemon_subsys daemon_subsys_state;	/* node_state.c */
 extern const struct daemon_subsys daemon_subsys_links;	/* links.c */
+extern const struct daemon_subsys daemon_subsys_dataplane; /* dataplane.c */
 extern const struct daemon_subsys daemon_subsys_admin;	/* admin.c */
 
 #endif /* VX6_DAEMON_DAEMON_H */

@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 
 #include "daemon/daemon.h"
+#include "daemon/dataplane.h"
 #include "lib/log.h"
 #include "transport/link.h"
 
@@ -20,9 +21,14 @@ static void on_up(void *ctx, struct link *l)
 {
 	char fp[9];
 
-	(void)ctx;
 	node_id_fingerprint(link_node_id(l), fp);
 	log_notice(LD_LINK, "Link to %s is up", fp);
+	daemon_dataplane_link_up(ctx, l);
+}
+
+static void on_packet(void *ctx, struct link *l, const uint8_t *pkt, size_t len)
+{
+	daemon_dataplane_packet(ctx, l, pkt, len);
 }
 
 static void on_down(void *ctx, struct link *l)
@@ -65,7 +71,7 @@ int daemon_links_apply(struct daemon *d, const struct peer_entry *e)
 static int links_init(struct daemon *d, char *err, size_t cap)
 {
 	struct tp_identity id = { .ed25519_pk = d->ident.pk, .ed25519_sk = d->ident.sk };
-	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down };
+	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down, .packet = on_packet };
 	int r;
 
 	r = peer_store_load(d->cfg->state_dir, &d->peers, err, cap);

@@ -572,6 +572,22 @@ int link_send_packet(struct link *l, const uint8_t *pkt, size_t len)
 	return r;
 }
 
+int link_send_packets(struct link *l, const struct iovec *pkts, size_t n, size_t *out_sent)
+{
+	int r;
+
+	*out_sent = 0;
+	if (!link_is_up(l))
+		return -ENOTCONN;
+	r = tp_datagram_send_batch(l->conn, pkts, n, out_sent);
+	l->tx_packets += *out_sent;
+	if (*out_sent)
+		l->last_use_ms = clock_mono_ms();
+	if (r == -ENOBUFS)
+		l->drops[LINK_DROP_TX_FULL] += n - *out_sent;
+	return r;
+}
+
 int link_stream_open(struct link *l, uint8_t kind, uint64_t *out_sid)
 {
 	struct link_stream *s;

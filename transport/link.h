@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 
 #include "identity/node_id.h"
@@ -138,6 +139,11 @@ void link_mgr_foreach(struct link_mgr *m, void (*fn)(void *arg, const struct lin
 
 /* Send an IP packet. Return 0, -ENOTCONN, -EMSGSIZE or -ENOBUFS. */
 int link_send_packet(struct link *l, const uint8_t *pkt, size_t len);
+
+/* Send `n` IP packets at once (the transport may batch them, e.g. with UDP
+ * GSO). Store how many went in *out_sent. Return 0 or the error of the
+ * first one not sent, as link_send_packet(). */
+int link_send_packets(struct link *l, const struct iovec *pkts, size_t n, size_t *out_sent);
 
 /* Open a stream of `kind`. Return 0 with its ID, -ENOTCONN or -EAGAIN. */
 int link_stream_open(struct link *l, uint8_t kind, uint64_t *out_sid);

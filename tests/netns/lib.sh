@@ -225,7 +225,8 @@ write_config() {
 			"log_level": "$level",
 			"admin": {"unix_socket": "admin.sock", "listen": $admin},
 			"listen": $listen,
-			"record_lifetime_s": 86400
+			"record_lifetime_s": 86400,
+			"tun": {"enabled": ${LAB_TUN:-false}}
 		}
 	EOF
 	mv -f "$file.tmp" "$file"
