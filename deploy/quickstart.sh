@@ -47,8 +47,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 NODES=3
-STEPS=(deps build lab status api links)
+STEPS=(deps build lab status api links overlay)
 export VX6_BIN=$REPO/build
+export LAB_TUN=true # every node gets its overlay interface
 # shellcheck source=tests/netns/lib.sh
 source "$REPO/tests/netns/lib.sh"
 
@@ -133,6 +134,29 @@ step_links() {
 	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" bench "$pk" --bytes 50M
 }
 
+# The overlay: each node has its address on its TUN device; ping6 goes
+# between every pair, and ssh runs a command on n2 through its overlay address.
+step_overlay() {
+	local i j a
+	banner "$1" "the overlay: ping6 between overlay addresses, ssh over the overlay"
+	for ((i = 1; i <= NODES; i++)); do
+		node_exec "$i" ip -6 -brief addr show dev vx6
+	done
+	for ((i = 1; i <= NODES; i++)); do
+		for ((j = 1; j <= NODES; j++)); do
+			((i == j)) && continue
+			a=$(jq -r .overlay_address "${NODE_DIR[j]}/identity.json")
+			wait_for 15 "n$i reaches n$j over the overlay" lab_wait_ping "$i" "$a" 1
+			node_exec "$i" ping -6 -n -c 2 -i 0.2 "$a" | tail -2
+		done
+	done
+	a=$(jq -r .overlay_address "${NODE_DIR[2]}/identity.json")
+	lab_sshd 2 "$a"
+	wait_for 10 "sshd on n2's overlay address" lab_ssh 1 "$a" true
+	echo "  [n1] ssh root@$a 'hostname; ip -6 -brief addr show dev vx6'"
+	lab_ssh 1 "$a" 'hostname; ip -6 -brief addr show dev vx6'
+}
+
 link_state_is() {
 	[[ $(node_exec "$1" "$VX6" --state-dir "${NODE_DIR[$1]}" links --json 2>/dev/null |
 		jq -r --arg pk "$2" '.links[] | select(.public_key == $pk) | .state') == "$3" ]]
@@ -161,4 +185,4 @@ if ((KEEP)); then
 	wait "$!" || true
 fi
 
-printf '\nquickstart: %d nodes came up, answered, and linked; tearing the lab down.\n' "$NODES"
+printf '\nquickstart: %d nodes came up, linked, and reached each other over the overlay; tearing the lab down.\n' "$NODES"

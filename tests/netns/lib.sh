@@ -346,6 +346,43 @@ api() {
 	cat "$body"
 }
 
+# ---- OpenSSH over the overlay ------------------------------------------------
+# lab_sshd I ADDR: start an OpenSSH server in node I listening only on ADDR,
+# with a fresh host key and one client key (in $LAB_TMP/ssh) allowed for
+# root. Its PID is tracked for cleanup.
+lab_sshd() {
+	local i=$1 addr=$2 d=$LAB_TMP/ssh
+	mkdir -p "$d" /run/sshd
+	[[ -f $d/client ]] || ssh-keygen -q -t ed25519 -N '' -f "$d/client" >/dev/null
+	[[ -f $d/host ]] || ssh-keygen -q -t ed25519 -N '' -f "$d/host" >/dev/null
+	cp "$d/client.pub" "$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	cat >"$d/sshd_n$i.conf" <<-EOF
+		ListenAddress $addr
+		Port 22
+		HostKey $d/host
+		AuthorizedKeysFile $d/authorized_keys
+		PidFile $d/sshd_n$i.pid
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+	EOF
+	ip netns exec "${NODE_NS[i]}" /usr/sbin/sshd -D -e -f "$d/sshd_n$i.conf" \
+		2>>"$d/sshd_n$i.log" &
+	LAB_PIDS+=("$!")
+}
+
+# lab_ssh I ADDR CMD...: ssh from node I to root@ADDR with the lab's key.
+lab_ssh() {
+	local i=$1 addr=$2
+	shift 2
+	ip netns exec "${NODE_NS[i]}" ssh -i "$LAB_TMP/ssh/client" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
+		-o LogLevel=ERROR "root@$addr" "$@"
+}
+
 # ---- cleanup ------------------------------------------------------------------
 lab_cleanup() {
 	local rc=$? i ns pid

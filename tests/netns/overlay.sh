@@ -79,31 +79,8 @@ assert "iperf3 moved data" awk -v b="$bps" 'BEGIN {exit !(b > 1e6)}'
 say "iperf3: $(awk -v b="$bps" 'BEGIN {printf "%.0f Mbit/s", b / 1e6}')"
 
 say "ssh to n2's overlay address"
-SSH_DIR=$LAB_TMP/ssh
-mkdir -p "$SSH_DIR" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/host" >/dev/null
-ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/client" >/dev/null
-cp "$SSH_DIR/client.pub" "$SSH_DIR/authorized_keys"
-chmod 600 "$SSH_DIR/authorized_keys"
-cat >"$SSH_DIR/sshd_config" <<-EOF2
-	ListenAddress ${ADDR[2]}
-	Port 22
-	HostKey $SSH_DIR/host
-	AuthorizedKeysFile $SSH_DIR/authorized_keys
-	PidFile $SSH_DIR/sshd.pid
-	PermitRootLogin prohibit-password
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	UsePAM no
-	StrictModes no
-EOF2
-n2 /usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" 2>"$SSH_DIR/sshd.log" &
-LAB_PIDS+=("$!")
-ssh_n2() {
-	ip netns exec "${NODE_NS[1]}" ssh -i "$SSH_DIR/client" -o BatchMode=yes \
-		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
-		-o LogLevel=ERROR "root@${ADDR[2]}" "$@"
-}
+lab_sshd 2 "${ADDR[2]}"
+ssh_n2() { lab_ssh 1 "${ADDR[2]}" "$@"; }
 wait_for 10 "sshd on n2's overlay address answers" ssh_n2 true
 out=$(ssh_n2 'cat /proc/sys/kernel/hostname; ip -6 addr show dev vx6 | grep -c inet6')
 say "ssh ran on n2: $(tr '\n' ' ' <<<"$out")"
