@@ -106,7 +106,7 @@ struct dht *dht_free(struct dht *dht)
 
 int dht_set_self(struct dht *dht, const struct dht_contact *self)
 {
-	if (!dht_contact_is_valid(self) || !node_id_is_equal(&self->id, &dht->self.id))
+	if (!dht_contact_is_valid(self) || !dht_id_is_equal(&self->id, &dht->self.id))
 		return -EINVAL;
 	dht->self = *self;
 	return 0;
@@ -239,7 +239,7 @@ static void note_seen(struct dht *dht, const struct dht_contact *c, uint64_t now
 
 int dht_contact_seen(struct dht *dht, const struct dht_contact *c, uint64_t now_ms)
 {
-	if (!dht_contact_is_valid(c) || node_id_is_equal(&c->id, &dht->self.id))
+	if (!dht_contact_is_valid(c) || dht_id_is_equal(&c->id, &dht->self.id))
 		return -EINVAL;
 	note_seen(dht, c, now_ms);
 	return 0;
@@ -282,7 +282,7 @@ static unsigned gather_values(struct dht *dht, const uint8_t *key, struct dht_ms
 
 		for (unsigned j = 0; j < dht->n_own; j++)
 			dup |= memcmp(dht->own[j].vi.key, key, DHT_KEY_LEN) == 0 &&
-			       node_id_is_equal(&dht->own[j].vi.owner, &held[i]->owner);
+			       dht_id_is_equal(&dht->own[j].vi.owner, &held[i]->owner);
 		if (dup || wall >= held[i]->expires_s)
 			continue;
 		m->u.values.v[n].len = held[i]->len;
@@ -349,7 +349,7 @@ static int on_reply(struct dht *dht, const struct dht_msg *m, uint64_t now_ms)
 	unsigned i;
 
 	for (i = 0; i < dht->n_rpc; i++) {
-		if (dht->rpc[i].txid == m->txid && node_id_is_equal(&dht->rpc[i].to, &m->sender.id))
+		if (dht->rpc[i].txid == m->txid && dht_id_is_equal(&dht->rpc[i].to, &m->sender.id))
 			break;
 	}
 	if (i == dht->n_rpc || !reply_fits(dht->rpc[i].type, m->type)) {
@@ -406,7 +406,7 @@ int dht_input(struct dht *dht, const struct node_id *from, const uint8_t *buf, s
 	dht->stats.rx[m.type]++;
 	/* The link authenticated `from`; a contact claiming another ID
 	 * would let a peer answer for, or insert, someone else. */
-	if (!node_id_is_equal(&m.sender.id, from)) {
+	if (!dht_id_is_equal(&m.sender.id, from)) {
 		dht->stats.drops[DHT_DROP_SENDER]++;
 		return -EPERM;
 	}

@@ -9,7 +9,8 @@
 #include "discovery/dht.h"
 
 #define DHT_BUCKETS	     256
-#define DHT_FAILS_MAX	     2	   /* failed requests before a contact goes */
+#define DHT_FAILS_MAX	     2	   /* failed requests in a row before a contact goes */
+#define DHT_QUERY_TRIES	     2	   /* a lookup asks a candidate this often before giving up */
 #define DHT_SWEEP_MS	     60000 /* value expiry sweep */
 #define DHT_REFRESH_CHECK_MS 60000 /* how often idle buckets are looked for */
 #define DHT_REFRESH_RUNNING  2	   /* refresh lookups at once */
@@ -55,9 +56,9 @@ void dht_table_clear(struct dht_table *t);
 int dht_table_seen(struct dht_table *t, const struct dht_contact *c, uint64_t now_ms,
 		   uint64_t ping_after_ms, struct dht_contact *out_ping);
 /* A request to `id` failed. With `hard` (a liveness PING failed) or after
- * DHT_FAILS_MAX failures, or one failure with a replacement waiting, the
- * contact goes and the newest replacement takes its place. Return true if
- * it went. */
+ * DHT_FAILS_MAX failures in a row, the contact goes and the newest
+ * replacement takes its place. One lost message never evicts. Return true
+ * if it went. */
 bool dht_table_failed(struct dht_table *t, const struct node_id *id, bool hard);
 /* The entry for `id`, or NULL. Borrowed until the table changes. */
 struct dht_entry *dht_table_find(struct dht_table *t, const struct node_id *id);
@@ -187,6 +188,7 @@ struct dht_cand {
 	struct dht_contact c;
 	uint8_t state; /* enum dht_cand_state */
 	uint8_t hop;   /* query depth: 1 for contacts we started with */
+	uint8_t tries; /* queries sent to it, <= DHT_QUERY_TRIES */
 };
 
 struct dht_found {

@@ -77,7 +77,7 @@ struct dht_lookup *dht_lookup_find(struct dht *dht, uint32_t id)
 static struct dht_cand *cand_find(struct dht_lookup *lk, const struct node_id *id)
 {
 	for (unsigned i = 0; i < lk->n_cand; i++) {
-		if (node_id_is_equal(&lk->cand[i].c.id, id))
+		if (dht_id_is_equal(&lk->cand[i].c.id, id))
 			return &lk->cand[i];
 	}
 	return NULL;
@@ -91,7 +91,7 @@ static void cand_insert(struct dht *dht, struct dht_lookup *lk, const struct dht
 {
 	unsigned at = lk->n_cand;
 
-	if (node_id_is_equal(&c->id, &dht->self.id) || cand_find(lk, &c->id))
+	if (dht_id_is_equal(&c->id, &dht->self.id) || cand_find(lk, &c->id))
 		return;
 	while (at > 0 && dht_distance_cmp(c->id.b, lk->cand[at - 1].c.id.b, lk->target) < 0)
 		at--;
@@ -165,6 +165,7 @@ static void send_query(struct dht *dht, struct dht_lookup *lk, struct dht_cand *
 		       struct dht_msg *m, uint64_t now_ms)
 {
 	cand->state = DHT_CAND_ASKED;
+	cand->tries++;
 	lk->queries++;
 	if (dht_rpc_send(dht, &cand->c, m, DHT_RPC_QUERY, lk->id, now_ms) < 0) {
 		cand->state = DHT_CAND_FAILED; /* no link and no way to dial */
@@ -267,7 +268,7 @@ static void found_merge(struct dht *dht, struct dht_lookup *lk, const struct dht
 			const struct dht_value *v)
 {
 	for (unsigned i = 0; i < lk->n_found; i++) {
-		if (!node_id_is_equal(&lk->found[i].vi.owner, &vi->owner))
+		if (!dht_id_is_equal(&lk->found[i].vi.owner, &vi->owner))
 			continue;
 		if (vi->seq > lk->found[i].vi.seq) {
 			lk->found[i].vi = *vi;
@@ -363,8 +364,11 @@ void dht_lookup_on_fail(struct dht *dht, const struct dht_rpc *rpc, uint64_t now
 	} else {
 		lk->inflight--;
 		cand = cand_find(lk, &rpc->to);
-		if (cand)
-			cand->state = DHT_CAND_FAILED;
+		/* One lost message should not cost the lookup a close node: ask
+		 * again, once. A departed node costs two timeouts. */
+		if (cand && cand->state == DHT_CAND_ASKED)
+			cand->state =
+			    cand->tries < DHT_QUERY_TRIES ? DHT_CAND_NEW : DHT_CAND_FAILED;
 	}
 	step(dht, lk, now_ms);
 }

@@ -38,7 +38,7 @@ bool dht_contact_is_valid(const struct dht_contact *c)
 			return false;
 	}
 	node_id_from_pubkey(&want, c->pk);
-	return node_id_is_equal(&want, &c->id);
+	return dht_id_is_equal(&want, &c->id);
 }
 
 bool dht_msg_is_reply(uint8_t type)
@@ -163,7 +163,7 @@ static bool nodes_are_encodable(const struct dht_msg *m)
 		if (!dht_contact_is_valid(&m->u.nodes.c[i]))
 			return false;
 		for (unsigned j = 0; j < i; j++) {
-			if (node_id_is_equal(&m->u.nodes.c[i].id, &m->u.nodes.c[j].id))
+			if (dht_id_is_equal(&m->u.nodes.c[i].id, &m->u.nodes.c[j].id))
 				return false;
 		}
 	}
@@ -295,7 +295,7 @@ static int get_nodes(struct wire_rd *r, struct dht_msg *m)
 		if (get_contact(r, &m->u.nodes.c[i]) < 0)
 			return -EBADMSG;
 		for (unsigned j = 0; j < i; j++) {
-			if (node_id_is_equal(&m->u.nodes.c[i].id, &m->u.nodes.c[j].id))
+			if (dht_id_is_equal(&m->u.nodes.c[i].id, &m->u.nodes.c[j].id))
 				return -EBADMSG; /* duplicate contact */
 		}
 	}

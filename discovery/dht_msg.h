@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "identity/node_id.h"
 #include "identity/record.h"
@@ -125,6 +126,14 @@ struct dht_msg {
 		struct dht_want want;
 	} u;
 };
+
+/* Node IDs are public: the DHT's inner loops compare them with memcmp.
+ * (node_id_is_equal() is constant-time, which costs 70 % of a 10k-node
+ * simulation when used here.) */
+static inline bool dht_id_is_equal(const struct node_id *a, const struct node_id *b)
+{
+	return memcmp(a->b, b->b, NODE_ID_LEN) == 0;
+}
 
 /* Encode `m` into `buf`. Store the length in *out_len. Return 0, -EINVAL
  * (m breaks a rule the decoder enforces) or -ENOSPC. Pure. */

@@ -37,7 +37,7 @@ static int own_slot(struct dht *dht, const struct dht_value_info *vi, const uint
 		struct dht_own *o = &dht->own[i];
 
 		if (memcmp(o->vi.key, vi->key, DHT_KEY_LEN) != 0 ||
-		    !node_id_is_equal(&o->vi.owner, &vi->owner))
+		    !dht_id_is_equal(&o->vi.owner, &vi->owner))
 			continue;
 		if (o->v.len == len && memcmp(o->v.b, rec, len) == 0) {
 			*out = o; /* the same record again: publish it now */

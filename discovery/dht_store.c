@@ -144,7 +144,7 @@ static struct dht_val **store_find(struct dht_store *st, const uint8_t *key,
 		return NULL;
 	for (pv = &st->slot[slot_of(st, key)]; *pv; pv = &(*pv)->next) {
 		if (memcmp((*pv)->key, key, DHT_KEY_LEN) == 0 &&
-		    node_id_is_equal(&(*pv)->owner, owner))
+		    dht_id_is_equal(&(*pv)->owner, owner))
 			return pv;
 	}
 	return NULL;
@@ -168,7 +168,7 @@ static unsigned count_source(const struct dht_store *st, const struct node_id *s
 
 	for (size_t i = 0; i < st->n_slot; i++) {
 		for (const struct dht_val *v = st->slot[i]; v; v = v->next)
-			n += node_id_is_equal(&v->source, src);
+			n += dht_id_is_equal(&v->source, src);
 	}
 	return n;
 }
@@ -199,7 +199,7 @@ static uint8_t store_replace(struct dht *dht, struct dht_val **pv, const struct 
 {
 	struct dht_val *old = *pv, *v;
 
-	if (!node_id_is_equal(&old->source, source) &&
+	if (!dht_id_is_equal(&old->source, source) &&
 	    count_source(&dht->store, source) >= dht->cfg.values_per_source) {
 		dht_count_refusal(dht, DHT_REFUSE_SOURCE_FULL);
 		return DHT_STORE_FULL;

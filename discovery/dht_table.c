@@ -113,7 +113,7 @@ static int entries_reserve(struct dht_entry **arr, uint8_t *cap, unsigned n, uns
 static int entries_find(const struct dht_entry *arr, unsigned n, const struct node_id *id)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if (node_id_is_equal(&arr[i].c.id, id))
+		if (dht_id_is_equal(&arr[i].c.id, id))
 			return (int)i;
 	}
 	return -1;
@@ -210,7 +210,7 @@ bool dht_table_failed(struct dht_table *t, const struct node_id *id, bool hard)
 		e->fails++;
 	if (hard)
 		e->pinging = false;
-	if (!hard && e->fails < DHT_FAILS_MAX && b->n_rep == 0)
+	if (!hard && e->fails < DHT_FAILS_MAX)
 		return false;
 	entries_remove(b->e, &b->n, (unsigned)at);
 	t->n_contacts--;
@@ -256,7 +256,7 @@ static void closest_bucket(const struct dht_bucket *b, const struct node_id *exc
 			   struct dht_contact *out, size_t *n, size_t max, const uint8_t *target)
 {
 	for (unsigned i = 0; i < b->n; i++) {
-		if (exclude && node_id_is_equal(&b->e[i].c.id, exclude))
+		if (exclude && dht_id_is_equal(&b->e[i].c.id, exclude))
 			continue;
 		if (exclude && b->e[i].fails > 0)
 			continue; /* an answer to a peer names only contacts that answer us */

@@ -263,7 +263,7 @@ static bool m_failed(struct model *m, uint8_t id, bool hard)
 	m->e[at].fails++;
 	if (hard)
 		m->e[at].pinging = false;
-	if (!hard && m->e[at].fails < DHT_FAILS_MAX && m->n_rep == 0)
+	if (!hard && m->e[at].fails < DHT_FAILS_MAX)
 		return false;
 	m_del(m->e, &m->n, at);
 	if (m->n_rep)
@@ -764,6 +764,30 @@ static uint8_t store(struct dht *d, const struct node *p, const uint8_t *rec, si
 	return reply.u.status;
 }
 
+/* The record each numbered case of test_store_admission() stores. */
+static size_t admission_case_record(const struct node *p, int n, uint8_t *rec)
+{
+	static const uint64_t seqs[] = {0, 5, 5, 6, 4, 6, 9, 9, 9, 9, 9};
+	uint64_t exp = WALL + 600;
+	uint8_t vis = SERVICE_VIS_PUBLIC;
+	size_t len;
+
+	if (n == 7)
+		exp = WALL - 1;
+	if (n == 8)
+		exp = WALL + RECORD_LIFETIME_MAX_S;
+	if (n == 9)
+		vis = SERVICE_VIS_HIDDEN;
+	if (n == 10)
+		vis = SERVICE_VIS_PRIVATE;
+	if (n == 5)
+		exp--; /* case 3's key, owner and sequence; other bytes */
+	len = make_service(p, "p.ssh", vis, seqs[n], exp, rec);
+	if (n == 6)
+		rec[len - 1] ^= 1;
+	return len;
+}
+
 static void test_store_admission(void **state)
 {
 	static const struct {
@@ -794,26 +818,11 @@ static void test_store_admission(void **state)
 	d = solo_new(&cfg, &me);
 	peer_make(&p, 0x22);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		static const uint64_t seqs[] = {5, 5, 6, 4, 6, 9, 9, 9, 9, 9};
 		uint64_t before[DHT_REFUSE__COUNT];
-		uint64_t exp = WALL + 600;
-		uint8_t vis = SERVICE_VIS_PUBLIC;
 		size_t len;
 
 		assert_int_equal(cases[i].n, (int)i + 1);
-		if (cases[i].n == 7)
-			exp = WALL - 1;
-		if (cases[i].n == 8)
-			exp = WALL + RECORD_LIFETIME_MAX_S;
-		if (cases[i].n == 9)
-			vis = SERVICE_VIS_HIDDEN;
-		if (cases[i].n == 10)
-			vis = SERVICE_VIS_PRIVATE;
-		if (cases[i].n == 5)
-			exp--; /* case 3's key, owner and sequence; other bytes */
-		len = make_service(&p, "p.ssh", vis, seqs[i], exp, rec);
-		if (cases[i].n == 6)
-			rec[len - 1] ^= 1;
+		len = admission_case_record(&p, cases[i].n, rec);
 		dht_get_stats(d, &st);
 		memcpy(before, st.refused, sizeof(before));
 		if (store(d, &p, rec, len) != cases[i].want_status)

@@ -118,6 +118,53 @@ static struct registry *reg_new(unsigned nodes, unsigned services, unsigned alia
 
 /* ---- admission ------------------------------------------------------------- */
 
+/* The record each numbered case of test_put_rules() offers. */
+static size_t put_case_record(int n, uint8_t *b)
+{
+	size_t len = 0;
+
+	switch (n) {
+	case 1:
+	case 2:
+		len = node_simple(0, 5, b);
+		break;
+	case 3:
+		len = node_simple(0, 6, b);
+		break;
+	case 4:
+		len = node_simple(0, 4, b);
+		break;
+	case 5:
+		len = node_rec(0, 6, NOW, NOW + 60, 0, b);
+		break;
+	case 6:
+		len = node_simple(1, 1, b);
+		b[len - 3] ^= 0x10;
+		break;
+	case 7:
+		len = node_rec(1, 1, NOW - 100, NOW - 1, 0, b);
+		break;
+	case 8:
+		len = node_rec(1, 1, NOW + 301, NOW + 600, 0, b);
+		break;
+	case 9:
+		memset(b, 0x01, 200);
+		len = 200;
+		break;
+	case 10:
+	case 11:
+		len = svc_rec(2, "two.ssh", SERVICE_VIS_PUBLIC, 1, b);
+		break;
+	case 12:
+		len = svc_rec(2, "two.hide", SERVICE_VIS_HIDDEN, 1, b);
+		break;
+	case 13:
+		len = node_simple(3, 1, b);
+		break;
+	}
+	return len;
+}
+
 static void test_put_rules(void **state)
 {
 	enum { NODE, SVC, ANY };
@@ -148,49 +195,11 @@ static void test_put_rules(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t len = 0;
+		size_t len;
 		int got;
 
 		assert_int_equal(cases[i].n, (int)i + 1);
-		switch (cases[i].n) {
-		case 1:
-		case 2:
-			len = node_simple(0, 5, b);
-			break;
-		case 3:
-			len = node_simple(0, 6, b);
-			break;
-		case 4:
-			len = node_simple(0, 4, b);
-			break;
-		case 5:
-			len = node_rec(0, 6, NOW, NOW + 60, 0, b);
-			break;
-		case 6:
-			len = node_simple(1, 1, b);
-			b[len - 3] ^= 0x10;
-			break;
-		case 7:
-			len = node_rec(1, 1, NOW - 100, NOW - 1, 0, b);
-			break;
-		case 8:
-			len = node_rec(1, 1, NOW + 301, NOW + 600, 0, b);
-			break;
-		case 9:
-			memset(b, 0x01, 200);
-			len = 200;
-			break;
-		case 10:
-		case 11:
-			len = svc_rec(2, "two.ssh", SERVICE_VIS_PUBLIC, 1, b);
-			break;
-		case 12:
-			len = svc_rec(2, "two.hide", SERVICE_VIS_HIDDEN, 1, b);
-			break;
-		case 13:
-			len = node_simple(3, 1, b);
-			break;
-		}
+		len = put_case_record(cases[i].n, b);
 		if (cases[i].via == NODE)
 			got = registry_put_node(reg, b, len, NOW, 0);
 		else if (cases[i].via == SVC)
@@ -406,6 +415,89 @@ static void write_summed(const char *path, uint8_t *body, size_t len)
 	assert_int_equal(fs_write_atomic(path, body, len + 32, 0600), 0);
 }
 
+/* A saved registry of three same-length node records and one alias. */
+static struct {
+	uint8_t good[65536], b[65536];
+	size_t glen, rlen; /* file length; one node entry's length */
+	char path[256], bad[256];
+} cf;
+
+#define CF_OFF1 28 /* the first entry: after magic and three counts */
+
+static void corrupt_setup(void)
+{
+	struct registry *reg = reg_new(8, 8, 4);
+	uint8_t rec[512], key[32], *buf;
+	size_t len;
+
+	for (unsigned k = 0; k < 3; k++) {
+		len = node_rec(k, 1, NOW, NOW + 3600, 0, rec);
+		assert_int_equal(registry_put_node(reg, rec, len, NOW, 0), 0);
+	}
+	service_name_key(key, "x.y");
+	assert_int_equal(registry_alias_set(reg, "alias", key), 0);
+	path_of(cf.path, sizeof(cf.path), "good.bin");
+	path_of(cf.bad, sizeof(cf.bad), "bad.bin");
+	assert_int_equal(registry_save(reg, cf.path), 0);
+	assert_int_equal(fs_read_file(cf.path, sizeof(cf.good), &buf, &cf.glen), 0);
+	memcpy(cf.good, buf, cf.glen);
+	free(buf);
+	cf.rlen = 11 + node_rec(0, 1, NOW, NOW + 3600, 0, rec);
+	reg = registry_free(reg);
+}
+
+/* Write the bad file of case `n`: cases 1-3 break the checksum, later
+ * ones change the body and carry a good checksum. */
+static void corrupt_case(int n)
+{
+	uint8_t *b = cf.b;
+	size_t blen = cf.glen - 32; /* body without checksum */
+
+	memcpy(b, cf.good, cf.glen);
+	switch (n) {
+	case 1:
+		assert_int_equal(fs_write_atomic(cf.bad, b, 10, 0600), 0);
+		return;
+	case 2:
+		b[40] ^= 1;
+		assert_int_equal(fs_write_atomic(cf.bad, b, cf.glen, 0600), 0);
+		return;
+	case 3:
+		assert_int_equal(fs_write_atomic(cf.bad, b, cf.glen - 1, 0600), 0);
+		return;
+	case 4:
+		b[0] = 'X';
+		break;
+	case 5:
+		wire_store_u32(b + 16, 9);
+		break;
+	case 6:
+		wire_store_u32(b + 16, 4);
+		break;
+	case 7:
+		wire_store_u32(b + 16, 2);
+		wire_store_u32(b + 20, 1); /* the third node read as a service */
+		break;
+	case 8:
+		b[CF_OFF1] = 0x80;
+		break;
+	case 9:
+		b[CF_OFF1 + cf.rlen - 5] ^= 0x01;
+		break;
+	case 10:
+		memcpy(b + CF_OFF1, cf.good + CF_OFF1 + cf.rlen, cf.rlen);
+		memcpy(b + CF_OFF1 + cf.rlen, cf.good + CF_OFF1, cf.rlen);
+		break;
+	case 11:
+		b[blen++] = 0;
+		break;
+	case 12:
+		b[blen - 32 - 5] = 'A'; /* inside "alias" */
+		break;
+	}
+	write_summed(cf.bad, b, blen);
+}
+
 static void test_load_corrupt(void **state)
 {
 	static const struct {
@@ -425,90 +517,31 @@ static void test_load_corrupt(void **state)
 	    {11, "trailing byte", "after the last entry"},
 	    {12, "alias with a bad name", "bad name"},
 	};
-	static uint8_t good[65536], b[65536];
-	struct registry *reg = reg_new(8, 8, 4), *back;
-	char path[256], bad[256], err[200];
-	uint8_t rec[512], key[32];
-	size_t len, glen, rlen, off1;
-	uint8_t *buf;
+	struct registry *back;
+	char err[200];
 
 	(void)state;
-	for (unsigned k = 0; k < 3; k++) {
-		len = node_rec(k, 1, NOW, NOW + 3600, 0, rec);
-		assert_int_equal(registry_put_node(reg, rec, len, NOW, 0), 0);
-	}
-	service_name_key(key, "x.y");
-	assert_int_equal(registry_alias_set(reg, "alias", key), 0);
-	path_of(path, sizeof(path), "good.bin");
-	path_of(bad, sizeof(bad), "bad.bin");
-	assert_int_equal(registry_save(reg, path), 0);
-	assert_int_equal(fs_read_file(path, sizeof(good), &buf, &glen), 0);
-	memcpy(good, buf, glen);
-	free(buf);
-	rlen = 11 + node_rec(0, 1, NOW, NOW + 3600, 0, rec); /* one node entry */
-	off1 = 28;					     /* first entry */
+	corrupt_setup();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t blen = glen - 32; /* body without checksum */
 		int got;
 
 		assert_int_equal(cases[i].n, (int)i + 1);
-		memcpy(b, good, glen);
-		switch (cases[i].n) {
-		case 1:
-			assert_int_equal(fs_write_atomic(bad, b, 10, 0600), 0);
-			break;
-		case 2:
-			b[40] ^= 1;
-			assert_int_equal(fs_write_atomic(bad, b, glen, 0600), 0);
-			break;
-		case 3:
-			assert_int_equal(fs_write_atomic(bad, b, glen - 1, 0600), 0);
-			break;
-		case 4:
-			b[0] = 'X';
-			break;
-		case 5:
-			wire_store_u32(b + 16, 9);
-			break;
-		case 6:
-			wire_store_u32(b + 16, 4);
-			break;
-		case 7:
-			wire_store_u32(b + 16, 2);
-			wire_store_u32(b + 20, 1); /* the third node read as a service */
-			break;
-		case 8:
-			b[off1] = 0x80;
-			break;
-		case 9:
-			b[off1 + rlen - 5] ^= 0x01;
-			break;
-		case 10:
-			memcpy(b + off1, good + off1 + rlen, rlen);
-			memcpy(b + off1 + rlen, good + off1, rlen);
-			break;
-		case 11:
-			b[blen++] = 0;
-			break;
-		case 12:
-			b[blen - 32 - 5] = 'A'; /* inside "alias" */
-			break;
-		}
-		if (cases[i].n >= 4)
-			write_summed(bad, b, blen);
+		corrupt_case(cases[i].n);
 		back = reg_new(8, 8, 4);
-		got = registry_load(back, bad, NOW, NULL, err, sizeof(err));
+		got = registry_load(back, cf.bad, NOW, NULL, err, sizeof(err));
 		if (got != -EINVAL || !strstr(err, cases[i].reason))
 			fail_msg("case %d (%s): %d '%s'", cases[i].n, cases[i].what, got, err);
 		assert_int_equal(back->nodes.n + back->services.n + back->n_aliases, 0);
 		back = registry_free(back);
 	}
-	/* A registry with lower limits refuses a file that does not fit. */
+	/* The good file loads; a registry with lower limits refuses it. */
+	back = reg_new(8, 8, 4);
+	assert_int_equal(registry_load(back, cf.path, NOW, NULL, err, sizeof(err)), 0);
+	back = registry_free(back);
 	back = reg_new(2, 8, 4);
-	assert_int_equal(registry_load(back, path, NOW, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(registry_load(back, cf.path, NOW, NULL, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "over the limits"));
 	back = registry_free(back);
-	reg = registry_free(reg);
 }
 
 /* kill -9 a process in the middle of saving, many times: the file always
