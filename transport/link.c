@@ -347,6 +347,7 @@ void link_unlink(struct link *l)
 static void link_free(struct link *l)
 {
 	link_streams_clear(l);
+	link_control_free(l);
 	event_free(l->timer);
 	free(l);
 }
@@ -483,6 +484,7 @@ int link_peer_set_endpoint(struct link_mgr *m, const struct node_id *id,
 		l->disconnects++;
 		link_probe_abort(l, -ENOTCONN);
 		link_streams_clear(l);
+		link_control_free(l);
 		if (m->cb.down)
 			m->cb.down(m->cb.ctx, l);
 		break;

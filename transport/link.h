@@ -96,6 +96,8 @@ struct link_callbacks {
 			    size_t len, bool fin);
 	void (*stream_reset)(void *ctx, struct link *l, uint64_t sid, uint32_t code);
 	void (*stream_writable)(void *ctx, struct link *l, uint64_t sid);
+	/* One control message (link_control_send() at the peer), in order. */
+	void (*control)(void *ctx, struct link *l, const uint8_t *msg, size_t len);
 };
 
 /* Create a manager with our identity (borrowed for its lifetime). Return
@@ -144,6 +146,16 @@ int link_send_packet(struct link *l, const uint8_t *pkt, size_t len);
  * GSO). Store how many went in *out_sent. Return 0 or the error of the
  * first one not sent, as link_send_packet(). */
 int link_send_packets(struct link *l, const struct iovec *pkts, size_t n, size_t *out_sent);
+
+#define LINK_CONTROL_MSG_MAX   65535	     /* one control message, bytes */
+#define LINK_CONTROL_QUEUE_MAX (256 * 1024) /* queued per link before refusing */
+
+/* Send one control message (discovery, signalling) to the peer of `l` on
+ * the link's control stream, opened on first use. Messages arrive in order
+ * through the peer's `control` callback. Return 0, -EMSGSIZE (over
+ * LINK_CONTROL_MSG_MAX), -ENOBUFS (LINK_CONTROL_QUEUE_MAX bytes already
+ * queued: dropped), -ENOTCONN, or -EPROTONOSUPPORT (a datagram-only link). */
+int link_control_send(struct link *l, const uint8_t *msg, size_t len);
 
 /* Open a stream of `kind`. Return 0 with its ID, -ENOTCONN or -EAGAIN. */
 int link_stream_open(struct link *l, uint8_t kind, uint64_t *out_sid);

@@ -60,6 +60,8 @@ struct link {
 	struct tp_conn_stats closed_stats; /* summed over finished connections */
 
 	struct link_stream *streams[LINK_STREAM_HASH];
+	struct link_ctl_tx *ctl_tx;	/* our control stream (link_control.c) */
+	struct link_ctl_rx *ctl_rx;	/* the peer's, being reassembled */
 	struct link_ping_op *ping_op;	/* at most one user ping run */
 	struct link_bench_op *bench_op; /* at most one bench run */
 };
@@ -92,6 +94,11 @@ struct link_stream *link_stream_find(struct link *l, uint64_t sid);
 struct link_stream *link_stream_add(struct link *l, uint64_t sid, bool local);
 void link_stream_forget(struct link *l, uint64_t sid);
 void link_stream_ended(struct link *l, uint64_t sid, bool ours);
+
+/* link_control.c */
+void link_control_data(struct link *l, uint64_t sid, const uint8_t *buf, size_t len);
+void link_control_writable(struct link *l, uint64_t sid);
+void link_control_free(struct link *l); /* when the connection goes */
 
 /* link_upcall.c */
 struct tp_callbacks link_mgr_upcalls(struct link_mgr *m);

@@ -61,6 +61,10 @@ static int on_established(void *ctx, struct tp_conn *c, const uint8_t pk[32], vo
 		log_debug(LD_LINK, "link %s: new connection replaces the old one", l->fp);
 		link_conn_detach(l, l->conn, TP_CLOSE_REPLACED);
 		l->conn = NULL;
+		/* Streams lived on the old connection. */
+		link_probe_abort(l, -ECONNRESET);
+		link_streams_clear(l);
+		link_control_free(l);
 	}
 	c->user = l;
 	l->conn = c;
@@ -152,6 +156,12 @@ static void on_new_stream(struct link *l, uint64_t sid, const uint8_t *buf, size
 		link_probe_bench_data(l, s, buf, len, fin);
 		return;
 	}
+	if (kind == LINK_STREAM_CONTROL) {
+		tp_stream_consumed(l->conn, sid, 1);
+		if (len > 1)
+			link_control_data(l, sid, buf + 1, len - 1);
+		return;
+	}
 	tp_stream_consumed(l->conn, sid, 1);
 	if (!m->cb.stream_open || m->cb.stream_open(m->cb.ctx, l, sid, kind) < 0) {
 		l->drops[LINK_DROP_NO_HANDLER]++;
@@ -189,6 +199,10 @@ static void on_stream_data(void *ctx, struct tp_conn *c, uint64_t sid, const uin
 		link_probe_bench_data(l, s, buf, len, fin);
 		return;
 	}
+	if (s->kind == LINK_STREAM_CONTROL && !s->local) {
+		link_control_data(l, sid, buf, len);
+		return;
+	}
 	if (m->cb.stream_data)
 		m->cb.stream_data(m->cb.ctx, l, sid, buf, len, fin);
 	if (fin)
@@ -220,6 +234,8 @@ static void on_stream_writable(void *ctx, struct tp_conn *c, uint64_t sid)
 		return;
 	if (s->kind == LINK_STREAM_BENCH)
 		link_probe_bench_writable(l, sid);
+	else if (s->kind == LINK_STREAM_CONTROL)
+		link_control_writable(l, sid);
 	else if (m->cb.stream_writable)
 		m->cb.stream_writable(m->cb.ctx, l, sid);
 }
@@ -249,6 +265,7 @@ static void on_closed(void *ctx, struct tp_conn *c, enum tp_close_reason why)
 	l->disconnects++;
 	link_probe_abort(l, -ENOTCONN);
 	link_streams_clear(l);
+	link_control_free(l);
 	log_info(LD_LINK, "link %s down (%s)", l->fp, tp_close_reason_name(why));
 	if (m->cb.down)
 		m->cb.down(m->cb.ctx, l);

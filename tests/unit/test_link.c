@@ -28,7 +28,25 @@ struct node {
 	struct link_mgr *m;
 	unsigned ups, downs;
 	struct sockaddr_in6 addr;
+	unsigned ctl_msgs;	/* control messages received */
+	bool ctl_bad;		/* one arrived out of order or corrupt */
 };
+
+/* Control message i is i % 251 repeated, of length sizes[i % 6]. */
+static const size_t ctl_sizes[] = { 0, 1, 100, 1400, 20000, 65535 };
+
+static void on_control(void *ctx, struct link *l, const uint8_t *msg, size_t len)
+{
+	struct node *n = ctx;
+	unsigned i = n->ctl_msgs++;
+
+	(void)l;
+	if (len != ctl_sizes[i % 6])
+		n->ctl_bad = true;
+	for (size_t k = 0; k < len; k++)
+		if (msg[k] != (uint8_t)(i % 251))
+			n->ctl_bad = true;
+}
 
 struct lab {
 	struct event_base *base;
@@ -51,7 +69,7 @@ static void on_down(void *ctx, struct link *l)
 static void node_init(struct lab *lab, struct node *n)
 {
 	uint8_t seed[32];
-	struct link_callbacks cb = { .ctx = n, .up = on_up, .down = on_down };
+	struct link_callbacks cb = { .ctx = n, .up = on_up, .down = on_down, .control = on_control };
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 
 	sec_random(seed, sizeof(seed));
@@ -287,6 +305,60 @@ static void check_remove(enum transport_kind kind)
 	lab_free(lab);
 }
 
+static bool ctl_done(struct lab *lab)
+{
+	return lab->a.ctl_msgs >= 60 && lab->b.ctl_msgs >= 60;
+}
+
+/* Send `count` messages; when the queue is full (-ENOBUFS, as documented)
+ * let the loop drain it and try again. */
+static void send_ctl(struct lab *lab, struct node *from, struct node *to, unsigned count)
+{
+	static uint8_t buf[65535];
+	unsigned full = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		int r;
+
+		memset(buf, (int)(i % 251), sizeof(buf));
+		while ((r = link_control_send(link_to(from, to), buf, ctl_sizes[i % 6])) ==
+		       -ENOBUFS) {
+			full++;
+			event_base_loop(lab->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		}
+		assert_int_equal(r, 0);
+	}
+	assert_true(full > 0); /* the cap was reached and held */
+}
+
+/* 60 control messages each way, 0..65535 bytes, arrive whole and in order
+ * (about 1.7 MB each way: more than flow control lets through at once, so
+ * the queue and the writable path are exercised too). */
+static void check_control(enum transport_kind kind)
+{
+	struct lab *lab = lab_new(kind);
+	static uint8_t big[65536];
+
+	assert_int_equal(link_peer_add(lab->a.m, lab->b.pk, &lab->b.addr, kind), 0);
+	assert_true(run_until(lab, both_up, 3000));
+	send_ctl(lab, &lab->a, &lab->b, 60);
+	send_ctl(lab, &lab->b, &lab->a, 60);
+	assert_true(run_until(lab, ctl_done, 5000));
+	assert_int_equal(lab->a.ctl_msgs, 60);
+	assert_int_equal(lab->b.ctl_msgs, 60);
+	assert_false(lab->a.ctl_bad);
+	assert_false(lab->b.ctl_bad);
+	assert_int_equal(link_control_send(link_to(&lab->a, &lab->b), big, sizeof(big)),
+			 -EMSGSIZE);
+	lab_free(lab);
+}
+
+static void test_tcp_control(void **s)
+{
+	(void)s;
+	check_control(TRANSPORT_TCP);
+}
+
 static bool b_has_no_a(struct lab *lab)
 {
 	return link_to(&lab->b, &lab->a) == NULL;
@@ -381,6 +453,11 @@ static void test_quic_remove(void **s)
 	(void)s;
 	check_remove(TRANSPORT_QUIC);
 }
+static void test_quic_control(void **s)
+{
+	(void)s;
+	check_control(TRANSPORT_QUIC);
+}
 #endif
 
 int main(void)
@@ -389,10 +466,11 @@ int main(void)
 		cmocka_unit_test(test_tcp_up),	  cmocka_unit_test(test_tcp_wrong_key),
 		cmocka_unit_test(test_tcp_ping),  cmocka_unit_test(test_tcp_bench),
 		cmocka_unit_test(test_tcp_remove), cmocka_unit_test(test_tcp_idle_close),
+		cmocka_unit_test(test_tcp_control),
 #ifdef VX6_HAVE_QUIC
 		cmocka_unit_test(test_quic_up),	  cmocka_unit_test(test_quic_wrong_key),
 		cmocka_unit_test(test_quic_ping), cmocka_unit_test(test_quic_bench),
-		cmocka_unit_test(test_quic_remove),
+		cmocka_unit_test(test_quic_remove), cmocka_unit_test(test_quic_control),
 #endif
 	};
 
