@@ -158,6 +158,10 @@ int tp_tcp_new(struct event_base *base, const struct tp_identity *id,
 int tp_quic_new(struct event_base *base, const struct tp_identity *id,
 		const struct sockaddr_in6 *listen, const struct tp_callbacks *cb,
 		struct transport **out_t);
+/* Datagram-only (streams: -EPROTONOSUPPORT); transport/udp.h. */
+int tp_udp_new(struct event_base *base, const struct tp_identity *id,
+	       const struct sockaddr_in6 *listen, const struct tp_callbacks *cb,
+	       struct transport **out_t);
 
 /* The bound local address (to learn an ephemeral port). Return 0 or
  * -ENOTCONN for a dial-only transport. */

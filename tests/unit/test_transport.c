@@ -31,6 +31,7 @@
 #include "lib/secure.h"
 #include "transport/quic.h"
 #include "transport/transport.h"
+#include "transport/udp.h"
 
 #define STREAM_BYTES  (4u * 1024 * 1024)
 #define WRITE_CHUNK   (64u * 1024)
@@ -52,6 +53,9 @@ struct tp_impl {
 	/* A connection survives the dialer's source address changing (UDP
 	 * transports with connection IDs; TCP reconnects instead). */
 	bool roams;
+	/* Carries streams (the datagram-only UDP transport does not: its
+	 * stream calls return -EPROTONOSUPPORT, and the stream cases skip). */
+	bool streams;
 };
 
 static uint64_t quic_drops(const struct transport *t)
@@ -109,9 +113,19 @@ static void tcp_garbage(const struct sockaddr_in6 *to, unsigned n)
 	}
 }
 
+/* UDP: junk never reaches a session; datagrams that did not are counted. */
+static uint64_t udp_drops(const struct transport *t)
+{
+	struct udp_transport_stats s;
+
+	udp_transport_get_stats(t, &s);
+	return s.rx_garbage;
+}
+
 static const struct tp_impl impls[] = {
-    {"tcp", tp_tcp_new, tcp_drops, tcp_garbage, false},
-    {"quic", tp_quic_new, quic_drops, udp_garbage, true},
+    {"tcp", tp_tcp_new, tcp_drops, tcp_garbage, false, true},
+    {"quic", tp_quic_new, quic_drops, udp_garbage, true, true},
+    {"udp", tp_udp_new, udp_drops, udp_garbage, true, false},
 };
 
 /* --- fixture: two transports on one loop --------------------------------- */
@@ -401,6 +415,16 @@ static struct fixture *fixture_of(void **state)
 	return f;
 }
 
+/* For the cases that need streams. */
+static struct fixture *stream_fixture_of(void **state)
+{
+	struct fixture *f = fixture_of(state);
+
+	if (!f->impl->streams)
+		skip();
+	return f;
+}
+
 /* Run the loop until `done` or WAIT_MS; return whether `done` held. */
 static bool run_until(struct fixture *f, bool (*done)(const struct fixture *))
 {
@@ -575,7 +599,7 @@ static bool streams_done(const struct fixture *f)
 
 static void test_stream_backpressure(void **state)
 {
-	struct fixture *f = fixture_of(state);
+	struct fixture *f = stream_fixture_of(state);
 	uint8_t h_tx[32], h_rx[32];
 	uint64_t sid;
 
@@ -602,7 +626,7 @@ static void test_stream_backpressure(void **state)
 
 static void test_streams_max(void **state)
 {
-	struct fixture *f = fixture_of(state);
+	struct fixture *f = stream_fixture_of(state);
 	uint64_t sid, first = 0;
 
 	connect_pair(f);
@@ -687,7 +711,7 @@ static bool b_got_reset(const struct fixture *f)
 
 static void test_stream_reset(void **state)
 {
-	struct fixture *f = fixture_of(state);
+	struct fixture *f = stream_fixture_of(state);
 	uint64_t sid;
 	ssize_t r;
 
