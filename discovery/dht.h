@@ -196,6 +196,11 @@ int dht_bootstrap(struct dht *dht, const struct dht_contact *seeds, size_t n_see
  * than the one we publish), -ENOSPC (DHT_OWN_MAX), -EAGAIN or -ENOMEM. */
 int dht_publish(struct dht *dht, const uint8_t *rec, size_t len, uint64_t now_ms, uint32_t *out_id);
 
+/* Stop publishing our value under (`key`, `owner`): no more answers or
+ * republishing; copies held elsewhere expire with the record. Return 0 or
+ * -ENOENT. */
+int dht_unpublish(struct dht *dht, const uint8_t key[DHT_KEY_LEN], const struct node_id *owner);
+
 /* Copy up to `max` contacts of our table closest to `target` into `out`,
  * closest first. Return how many. */
 size_t dht_closest(const struct dht *dht, const uint8_t target[DHT_KEY_LEN],

@@ -130,7 +130,8 @@ static bool values_are_encodable(const struct dht_msg *m)
 static bool digest_is_encodable(const struct dht_digest *d)
 {
 	if (!sync_kind_is_valid(d->kind) || (d->flags & ~DHT_DIGEST_F_KNOWN) ||
-	    d->n > DHT_DIGEST_MAX || !keys_are_ordered(d->keys, d->n))
+	    d->n > DHT_DIGEST_MAX || !keys_are_ordered(d->keys, d->n) ||
+	    ((d->flags & DHT_DIGEST_F_MORE) && d->n == 0))
 		return false;
 	if (!(d->flags & DHT_DIGEST_F_FIRST) &&
 	    (!sync_key_is_valid(d->kind, &d->after) ||
@@ -342,8 +343,8 @@ static int get_digest(struct wire_rd *r, struct dht_digest *d)
 	if (!(d->flags & DHT_DIGEST_F_FIRST))
 		get_sync_key(r, d->kind, &d->after);
 	d->n = wire_get_u8(r);
-	if (r->bad || d->n > DHT_DIGEST_MAX)
-		return -EBADMSG;
+	if (r->bad || d->n > DHT_DIGEST_MAX || ((d->flags & DHT_DIGEST_F_MORE) && d->n == 0))
+		return -EBADMSG; /* a page with more to come covers at least one key */
 	for (unsigned i = 0; i < d->n; i++) {
 		get_sync_key(r, d->kind, &d->keys[i]);
 		d->seq[i] = wire_get_u64(r);

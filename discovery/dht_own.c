@@ -90,6 +90,18 @@ int dht_publish(struct dht *dht, const uint8_t *rec, size_t len, uint64_t now_ms
 	return 0;
 }
 
+int dht_unpublish(struct dht *dht, const uint8_t key[DHT_KEY_LEN], const struct node_id *owner)
+{
+	for (unsigned i = 0; i < dht->n_own; i++) {
+		if (memcmp(dht->own[i].vi.key, key, DHT_KEY_LEN) == 0 &&
+		    dht_id_is_equal(&dht->own[i].vi.owner, owner)) {
+			dht->own[i] = dht->own[--dht->n_own];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void dht_own_tick(struct dht *dht, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < dht->n_own; i++) {

@@ -1087,6 +1087,17 @@ static void test_publish_republish(void **state)
 	dht_get_stats(d, &st);
 	assert_int_equal(st.own_values, 1);
 	assert_int_equal(st.lookups_failed, 1);
+	/* Unpublished: nothing more to republish. */
+	{
+		uint8_t key[32];
+
+		service_name_key(key, "me.ssh");
+		assert_int_equal(dht_unpublish(d, key, &p.c.id), -ENOENT);
+		assert_int_equal(dht_unpublish(d, key, &me.c.id), 0);
+		assert_int_equal(dht_unpublish(d, key, &me.c.id), -ENOENT);
+		dht_get_stats(d, &st);
+		assert_int_equal(st.own_values, 0);
+	}
 	d = dht_free(d);
 }
 
