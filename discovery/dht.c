@@ -327,6 +327,22 @@ static void on_request(struct dht *dht, const struct dht_msg *req, uint64_t now_
 
 /* ---- replies to our requests ---------------------------------------------------- */
 
+/* Count a dropped message; say so at debug level, rate-limited, since
+ * peers decide how often this happens. */
+static int drop(struct dht *dht, enum dht_drop d, const struct node_id *from, uint64_t now_ms,
+		int err)
+{
+	static struct log_ratelim rl = LOG_RATELIM_INIT(10000, 5);
+	char fp[9];
+
+	dht->stats.drops[d]++;
+	if (log_is_enabled(LOG_LEVEL_DEBUG) && log_ratelim_allow(&rl, now_ms)) {
+		node_id_fingerprint(from, fp);
+		log_debug(LD_DHT, "Dropped a DHT message from %s: %s", fp, dht_drop_name(d));
+	}
+	return err;
+}
+
 static bool reply_fits(uint8_t request, uint8_t reply_type)
 {
 	switch (request) {
@@ -352,10 +368,8 @@ static int on_reply(struct dht *dht, const struct dht_msg *m, uint64_t now_ms)
 		if (dht->rpc[i].txid == m->txid && dht_id_is_equal(&dht->rpc[i].to, &m->sender.id))
 			break;
 	}
-	if (i == dht->n_rpc || !reply_fits(dht->rpc[i].type, m->type)) {
-		dht->stats.drops[DHT_DROP_UNSOLICITED]++;
-		return -ESRCH;
-	}
+	if (i == dht->n_rpc || !reply_fits(dht->rpc[i].type, m->type))
+		return drop(dht, DHT_DROP_UNSOLICITED, &m->sender.id, now_ms, -ESRCH);
 	rpc = dht->rpc[i];
 	rpc_remove(dht, i);
 	if (rpc.kind != DHT_RPC_PING)
@@ -365,23 +379,18 @@ static int on_reply(struct dht *dht, const struct dht_msg *m, uint64_t now_ms)
 
 /* ---- input ------------------------------------------------------------------------ */
 
-static int count_decode_error(struct dht *dht, int r)
+static enum dht_drop decode_drop(int r)
 {
 	switch (r) {
 	case -EMSGSIZE:
-		dht->stats.drops[DHT_DROP_OVERSIZED]++;
-		break;
+		return DHT_DROP_OVERSIZED;
 	case -EPROTONOSUPPORT:
-		dht->stats.drops[DHT_DROP_VERSION]++;
-		break;
+		return DHT_DROP_VERSION;
 	case -ENOMSG:
-		dht->stats.drops[DHT_DROP_UNKNOWN_TYPE]++;
-		break;
+		return DHT_DROP_UNKNOWN_TYPE;
 	default:
-		dht->stats.drops[DHT_DROP_MALFORMED]++;
-		break;
+		return DHT_DROP_MALFORMED;
 	}
-	return r;
 }
 
 /* Requests cost us work: each is paid for with a token. */
@@ -391,7 +400,7 @@ static bool request_is_allowed(struct dht *dht, const struct dht_msg *m, uint64_
 
 	if (dht_limit_allow(dht, &m->sender.id, store, now_ms))
 		return true;
-	dht->stats.drops[store ? DHT_DROP_RATE_STORE : DHT_DROP_RATE_QUERY]++;
+	drop(dht, store ? DHT_DROP_RATE_STORE : DHT_DROP_RATE_QUERY, &m->sender.id, now_ms, 0);
 	return false;
 }
 
@@ -402,18 +411,15 @@ int dht_input(struct dht *dht, const struct node_id *from, const uint8_t *buf, s
 	int r = dht_msg_decode(&m, buf, len);
 
 	if (r < 0)
-		return count_decode_error(dht, r);
+		return drop(dht, decode_drop(r), from, now_ms, r);
 	dht->stats.rx[m.type]++;
 	/* The link authenticated `from`; a contact claiming another ID
 	 * would let a peer answer for, or insert, someone else. */
-	if (!dht_id_is_equal(&m.sender.id, from)) {
-		dht->stats.drops[DHT_DROP_SENDER]++;
-		return -EPERM;
-	}
-	if (m.type == DHT_MSG_DIGEST || m.type == DHT_MSG_WANT || m.type == DHT_MSG_RECORDS) {
-		dht->stats.drops[DHT_DROP_NOT_DHT]++;
-		return -ENOPROTOOPT; /* registry sync: the caller's (registry.h) */
-	}
+	if (!dht_id_is_equal(&m.sender.id, from))
+		return drop(dht, DHT_DROP_SENDER, from, now_ms, -EPERM);
+	/* Registry sync is the caller's (registry.h). */
+	if (m.type == DHT_MSG_DIGEST || m.type == DHT_MSG_WANT || m.type == DHT_MSG_RECORDS)
+		return drop(dht, DHT_DROP_NOT_DHT, from, now_ms, -ENOPROTOOPT);
 	if (dht_msg_is_reply(m.type)) {
 		r = on_reply(dht, &m, now_ms);
 	} else if (!request_is_allowed(dht, &m, now_ms)) {

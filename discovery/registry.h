@@ -125,12 +125,13 @@ int registry_digest(const struct registry *reg, uint8_t kind, const struct dht_s
 		    struct dht_digest *out);
 
 /* Compare a peer's digest page with what we hold in the key range it
- * covers. Fill `want` (kind, up to DHT_WANT_MAX keys we lack or hold
- * older; n may be 0) and push[0..*out_n_push) (keys the peer lacks or holds
- * older; at most push_max). Return 1 if either list was cut short (ask
- * again after acting on these), 0 if complete, -EINVAL for a bad page. */
+ * covers. Fill `out_want` (kind, up to DHT_WANT_MAX keys we lack or hold
+ * older; n may be 0) and out_push[0..*out_n_push) (keys the peer lacks or
+ * holds older; at most push_max). Return 1 if either list was cut short
+ * (the peer resends the page after these were acted on), 0 if complete,
+ * or -EINVAL for a bad page. */
 int registry_sync_diff(const struct registry *reg, const struct dht_digest *theirs,
-		       struct dht_want *want, struct dht_sync_key *push, size_t push_max,
+		       struct dht_want *out_want, struct dht_sync_key *out_push, size_t push_max,
 		       size_t *out_n_push);
 
 /* Encode the records for keys[0..n) of `kind` that we hold (public only)

@@ -106,12 +106,12 @@ static const struct reg_entry *next_ours(const struct reg_table *t, size_t *at,
 /* The page covers keys in (after, last key] when more pages follow, and
  * (after, end) when it is the last; FIRST means no lower bound. */
 int registry_sync_diff(const struct registry *reg, const struct dht_digest *theirs,
-		       struct dht_want *want, struct dht_sync_key *push, size_t push_max,
+		       struct dht_want *out_want, struct dht_sync_key *out_push, size_t push_max,
 		       size_t *out_n_push)
 {
 	const struct reg_table *t = table_of(reg, theirs->kind);
 	const struct dht_sync_key *hi = NULL;
-	struct diff d = {.want = want, .push = push, .push_max = push_max};
+	struct diff d = {.want = out_want, .push = out_push, .push_max = push_max};
 	size_t at, j = 0;
 
 	if (!t || theirs->n > DHT_DIGEST_MAX ||
@@ -120,8 +120,8 @@ int registry_sync_diff(const struct registry *reg, const struct dht_digest *thei
 	if (theirs->flags & DHT_DIGEST_F_MORE)
 		hi = &theirs->keys[theirs->n - 1];
 	at = theirs->flags & DHT_DIGEST_F_FIRST ? 0 : first_after(t, &theirs->after);
-	memset(want, 0, sizeof(*want));
-	want->kind = theirs->kind;
+	memset(out_want, 0, sizeof(*out_want));
+	out_want->kind = theirs->kind;
 	for (;;) {
 		const struct reg_entry *ours = next_ours(t, &at, hi);
 		int c;
