@@ -76,4 +76,8 @@ enum cli_parse cmd_bench_parse(struct cli_ctx *ctx, int argc, char **argv,
 			       struct cmd_probe_args *out);
 int cmd_bench_main(struct cli_ctx *ctx, int argc, char **argv);
 
+/* vx6 resolve NODE_ID|PUBLIC_KEY|NAME [--json]; vx6 peers [--json] */
+int cmd_resolve_main(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_peers_main(struct cli_ctx *ctx, int argc, char **argv);
+
 #endif /* VX6_CLI_CMD_H */

@@ -13,6 +13,8 @@ static const struct cli_cmd commands[] = {
     {"version", "print the versions of vx6 and of the running vx6d", cmd_version_main},
     {"peer", "add, remove or list the peers vx6d keeps links to", cmd_peer_main},
     {"links", "show every peer link with its counters", cmd_links_main},
+    {"peers", "list the nodes this one knows, with their link state", cmd_peers_main},
+    {"resolve", "find a node's signed record (registry, then DHT)", cmd_resolve_main},
     {"ping", "ping a peer over its link (loss, RTT)", cmd_ping_main},
     {"bench", "send bytes to a peer over a link stream, check SHA-256", cmd_bench_main},
 };

@@ -16,6 +16,10 @@ const struct admin_route admin_routes[] = {
 	{ EVHTTP_REQ_DELETE, "/api/v1/peers/", api_peers_delete },
 	{ EVHTTP_REQ_POST, "/api/v1/diag/ping", api_diag_ping },
 	{ EVHTTP_REQ_POST, "/api/v1/diag/bench", api_diag_bench },
+	{ EVHTTP_REQ_GET, "/api/v1/registry", api_registry_get },
+	{ EVHTTP_REQ_POST, "/api/v1/registry", api_registry_post },
+	{ EVHTTP_REQ_GET, "/api/v1/dht", api_dht_get },
+	{ EVHTTP_REQ_GET, "/api/v1/resolve/", api_resolve_get },
 	{ EVHTTP_REQ_GET, "/metrics", api_metrics_get },
 	{ 0, NULL, NULL },
 };

@@ -17,8 +17,10 @@
 /* Initialization order, lowest layer first. Later issues add transport,
  * discovery, routing and tun rows between "state" and "admin". */
 static const struct daemon_subsys *const subsystems[] = {
+	&daemon_subsys_addrwatch,
 	&daemon_subsys_state,
 	&daemon_subsys_links,
+	&daemon_subsys_discovery,
 	&daemon_subsys_dataplane,
 	&daemon_subsys_admin,
 };

@@ -24,6 +24,8 @@ struct admin_server;
 struct link_mgr;
 struct peer_store;
 struct router;
+struct discovery;
+struct addr_watch;
 
 /* Counters the daemon itself keeps (subsystems keep their own). */
 struct daemon_stats {
@@ -49,6 +51,8 @@ struct daemon {
 	struct link_mgr *links;	   /* owned: peer links over every transport */
 	struct peer_store *peers;  /* owned: peers.json */
 	struct router *router;	   /* owned: TUN and the packet path; NULL without TUN */
+	struct discovery *disc;	   /* owned: registry and DHT */
+	struct addr_watch *addrs;  /* owned: the host's underlay addresses */
 	struct admin_server *admin;
 	struct event *sig_term, *sig_int, *sig_hup;
 	unsigned n_up; /* subsystems initialized, for unwinding */
@@ -90,8 +94,10 @@ uint64_t daemon_uptime_s(const struct daemon *d);
 int daemon_node_publish(struct daemon *d);
 
 /* Subsystems implemented in their own files. */
+extern const struct daemon_subsys daemon_subsys_addrwatch; /* addr_watch.c */
 extern const struct daemon_subsys daemon_subsys_state;	/* node_state.c */
 extern const struct daemon_subsys daemon_subsys_links;	/* links.c */
+extern const struct daemon_subsys daemon_subsys_discovery; /* discovery.c */
 extern const struct daemon_subsys daemon_subsys_dataplane; /* dataplane.c */
 extern const struct daemon_subsys daemon_subsys_admin;	/* admin.c */
 

@@ -14,6 +14,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/dataplane.h"
+#include "daemon/discovery.h"
 #include "lib/log.h"
 #include "transport/link.h"
 
@@ -24,6 +25,12 @@ static void on_up(void *ctx, struct link *l)
 	node_id_fingerprint(link_node_id(l), fp);
 	log_notice(LD_LINK, "Link to %s is up", fp);
 	daemon_dataplane_link_up(ctx, l);
+	daemon_discovery_link_up(ctx, l);
+}
+
+static void on_control(void *ctx, struct link *l, const uint8_t *msg, size_t len)
+{
+	daemon_discovery_control(ctx, l, msg, len);
 }
 
 static void on_packet(void *ctx, struct link *l, const uint8_t *pkt, size_t len)
@@ -71,7 +78,8 @@ int daemon_links_apply(struct daemon *d, const struct peer_entry *e)
 static int links_init(struct daemon *d, char *err, size_t cap)
 {
 	struct tp_identity id = { .ed25519_pk = d->ident.pk, .ed25519_sk = d->ident.sk };
-	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down, .packet = on_packet };
+	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down, .packet = on_packet,
+				     .control = on_control };
 	int r;
 
 	r = peer_store_load(d->cfg->state_dir, &d->peers, err, cap);

@@ -21,6 +21,8 @@
 
 #include <event2/buffer.h>
 
+#include "daemon/addr_watch.h"
+#include "daemon/discovery.h"
 #include "lib/clock.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -162,13 +164,21 @@ int daemon_node_publish(struct daemon *d)
 	for (unsigned i = 0; i < d->cfg->n_listen && rec.n_endpoints < RECORD_ENDPOINTS_MAX;
 	     i++) {
 		const struct config_listen *l = &d->cfg->listen[i];
+		struct in6_addr host[ADDR_WATCH_MAX];
+		size_t n = 1;
 
+		/* A listener on "::" is reachable at every usable address the
+		 * host has now (daemon/addr_watch.c follows changes). */
 		if (IN6_IS_ADDR_UNSPECIFIED(&l->addr))
-			continue; /* "every address" is not something a peer can dial */
-		rec.ep[rec.n_endpoints].addr = l->addr;
-		rec.ep[rec.n_endpoints].port = l->port;
-		rec.ep[rec.n_endpoints].transport = l->transport;
-		rec.n_endpoints++;
+			n = daemon_addr_watch_get(d, host, ADDR_WATCH_MAX);
+		else
+			host[0] = l->addr;
+		for (size_t k = 0; k < n && rec.n_endpoints < RECORD_ENDPOINTS_MAX; k++) {
+			rec.ep[rec.n_endpoints].addr = host[k];
+			rec.ep[rec.n_endpoints].port = l->port;
+			rec.ep[rec.n_endpoints].transport = l->transport;
+			rec.n_endpoints++;
+		}
 	}
 	r = node_record_sign(&rec, d->ident.sk);
 	if (r == 0)
@@ -184,6 +194,7 @@ int daemon_node_publish(struct daemon *d)
 	d->record = rec;
 	d->have_record = true;
 	d->stats.record_publishes++;
+	daemon_discovery_record_changed(d);
 	return 0;
 }
 

@@ -217,7 +217,10 @@ static void dial(struct link *l)
 	r = tp_dial(t, &l->ep, l->pk, NULL, &c);
 	if (r < 0) {
 		log_debug(LD_LINK, "link %s: dial failed: %s", l->fp, strerror(-r));
-		link_enter_backoff(l);
+		if (l->configured)
+			link_enter_backoff(l);
+		else
+			link_unlink(l);
 		return;
 	}
 	c->user = l;
@@ -456,6 +459,29 @@ int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockadd
 	}
 	l->configured = true;
 	return link_peer_set_endpoint(m, &id, ep, kind);
+}
+
+int link_mgr_connect(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
+		     enum transport_kind kind)
+{
+	struct node_id id;
+	struct link *l;
+
+	node_id_from_pubkey(&id, pk);
+	if (node_id_is_equal(&id, &m->self) || !sec_ed25519_pk_is_valid(pk))
+		return -EINVAL;
+	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC)
+		return -EPROTONOSUPPORT;
+	if (link_find(m, &id))
+		return 0;
+	l = link_create(m, pk);
+	if (!l)
+		return m->n_links >= LINK_PEERS_MAX ? -ENOSPC : -ENOMEM;
+	l->kind = kind;
+	l->ep = *ep;
+	l->ep.sin6_family = AF_INET6;
+	dial(l);
+	return 0;
 }
 
 int link_peer_set_endpoint(struct link_mgr *m, const struct node_id *id,

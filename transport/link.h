@@ -122,6 +122,13 @@ int link_mgr_local_addr(struct link_mgr *m, enum transport_kind kind, struct soc
 int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
 		  enum transport_kind kind);
 
+/* Dial `pk` at `ep` once, without configuring it (discovery reaching a
+ * contact): the link is kept while used and closed when idle, and a failed
+ * dial is not retried. A link that exists already is left as it is. Return
+ * 0, -EINVAL (our own or an invalid key), -ENOSPC or -EPROTONOSUPPORT. */
+int link_mgr_connect(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
+		     enum transport_kind kind);
+
 /* Stop keeping a link to `id`; an open connection is closed. -ENOENT if
  * unknown. */
 int link_peer_remove(struct link_mgr *m, const struct node_id *id);

@@ -255,8 +255,12 @@ static void on_closed(void *ctx, struct tp_conn *c, enum tp_close_reason why)
 	if (l->dialing == c) {
 		l->dialing = NULL;
 		log_debug(LD_LINK, "link %s: dial failed (%s)", l->fp, tp_close_reason_name(why));
-		if (l->state == LINK_CONNECTING)
+		if (l->state != LINK_CONNECTING)
+			return;
+		if (l->configured)
 			link_enter_backoff(l);
+		else
+			link_unlink(l); /* a one-off dial (link_mgr_connect) is not retried */
 		return;
 	}
 	if (l->conn != c)
