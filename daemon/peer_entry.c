@@ -86,9 +86,8 @@ int peer_entry_from_json(const json_t *o, struct peer_entry *out, char *err, siz
 				return -EINVAL;
 			}
 			have_id = true;
-		} else if (record_transport_parse(s, &e.transport) < 0 ||
-			   e.transport == RECORD_TRANSPORT_UDP) {
-			snprintf(err, err_cap, "'%.80s' is not tcp or quic", s);
+		} else if (record_transport_parse(s, &e.transport) < 0) {
+			snprintf(err, err_cap, "'%.80s' is not tcp, quic or udp", s);
 			return -EINVAL;
 		}
 	}

@@ -196,6 +196,8 @@ static struct transport *transport_for(struct link_mgr *m, enum transport_kind k
 		r = tp_tcp_new(m->base, &m->ident, NULL, &cb, &m->tp[kind]);
 	else if (kind == TRANSPORT_QUIC)
 		r = tp_quic_new(m->base, &m->ident, NULL, &cb, &m->tp[kind]);
+	else if (kind == TRANSPORT_UDP)
+		r = tp_udp_new(m->base, &m->ident, NULL, &cb, &m->tp[kind]);
 	if (r < 0)
 		return NULL;
 	return m->tp[kind];
@@ -416,7 +418,7 @@ int link_mgr_listen(struct link_mgr *m, enum transport_kind kind, const struct s
 	struct tp_callbacks cb = link_mgr_upcalls(m);
 	int r;
 
-	if ((unsigned)kind >= LINK_KIND_SLOTS || kind == TRANSPORT_UDP)
+	if ((unsigned)kind >= LINK_KIND_SLOTS)
 		return -EPROTONOSUPPORT;
 	if (m->listening[kind])
 		return -EEXIST;
@@ -425,8 +427,10 @@ int link_mgr_listen(struct link_mgr *m, enum transport_kind kind, const struct s
 	m->tp[kind] = tp_free(m->tp[kind]);
 	if (kind == TRANSPORT_TCP)
 		r = tp_tcp_new(m->base, &m->ident, addr, &cb, &m->tp[kind]);
-	else
+	else if (kind == TRANSPORT_QUIC)
 		r = tp_quic_new(m->base, &m->ident, addr, &cb, &m->tp[kind]);
+	else
+		r = tp_udp_new(m->base, &m->ident, addr, &cb, &m->tp[kind]);
 	if (r < 0)
 		return r;
 	m->listening[kind] = true;
@@ -449,7 +453,7 @@ int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockadd
 	node_id_from_pubkey(&id, pk);
 	if (node_id_is_equal(&id, &m->self) || !sec_ed25519_pk_is_valid(pk))
 		return -EINVAL;
-	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC)
+	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC && kind != TRANSPORT_UDP)
 		return -EPROTONOSUPPORT;
 	l = link_find(m, &id);
 	if (!l) {
