@@ -24,9 +24,18 @@ void api_dht_get(struct daemon *d, struct evhttp_request *req, const char *tail)
 	admin_reply_json(req, 200, daemon_discovery_dht_json(d));
 }
 
+/* ?source=dht skips the registry: a DHT lookup every time (benchmarks,
+ * and checking what the network holds rather than what we remember). */
 void api_resolve_get(struct daemon *d, struct evhttp_request *req, const char *tail)
 {
-	daemon_discovery_resolve(d, req, tail);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+
+	if (q && strcmp(q, "source=dht") != 0) {
+		admin_reply_error(req, 400, "unknown query '%.80s' (only source=dht)", q);
+		return;
+	}
+	daemon_discovery_resolve(d, req, tail, q != NULL);
 }
 
 /* Body {"record": "<hex of a signed node or service record>"}. */

@@ -50,6 +50,7 @@ struct pend {
 
 struct waiter {
 	bool used;
+	bool dht_only; /* answer from the lookup's values, not the registry */
 	uint32_t lookup;
 	struct evhttp_request *req;
 	struct node_id id;
@@ -484,7 +485,7 @@ static void lookup_done(void *ctx, const struct dht_lookup_result *res)
 		w->used = false;
 		evhttp_connection_set_closecb(evhttp_request_get_connection(w->req), NULL, NULL);
 		rec = registry_find_node(ds->reg, &w->id);
-		if (rec)
+		if (rec && (!w->dht_only || res->n_values > 0))
 			admin_reply_json(w->req, 200, node_json(ds, rec));
 		else
 			admin_reply_error(w->req, 404, "no record found (%s after %u queries, %llu ms)",
@@ -520,7 +521,8 @@ static void resolve_name(struct discovery *ds, struct evhttp_request *req, const
 	admin_reply_json(req, 200, json_pack("{s:o}", "nodes", arr)); /* steals arr */
 }
 
-void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, const char *what)
+void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, const char *what,
+			      bool dht_only)
 {
 	struct discovery *ds = disc_of(d);
 	const struct node_record *rec;
@@ -542,7 +544,7 @@ void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, cons
 		return;
 	}
 	rec = registry_find_node(ds->reg, &id);
-	if (rec) {
+	if (rec && !dht_only) {
 		admin_reply_json(req, 200, node_json(ds, rec));
 		return;
 	}
@@ -559,6 +561,7 @@ void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, cons
 		return;
 	}
 	w->used = true;
+	w->dht_only = dht_only;
 	w->req = req;
 	w->id = id;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_waiter_gone, w);

@@ -5,6 +5,7 @@
 #ifndef VX6_DAEMON_DISCOVERY_H
 #define VX6_DAEMON_DISCOVERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,8 +35,10 @@ json_t *daemon_discovery_registry_json(struct daemon *d);
 json_t *daemon_discovery_dht_json(struct daemon *d);
 
 /* Resolve a node ID (base32) or public key (hex) from the registry or,
- * failing that, through the DHT; reply to `req` when known (200) or when
- * the lookup fails (404). A node name is resolved from the registry only. */
-void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, const char *what);
+ * failing that (or always, with `dht_only`), through the DHT; reply to
+ * `req` when known (200) or when the lookup fails (404). A node name is
+ * resolved from the registry only. */
+void daemon_discovery_resolve(struct daemon *d, struct evhttp_request *req, const char *what,
+			      bool dht_only);
 
 #endif /* VX6_DAEMON_DISCOVERY_H */

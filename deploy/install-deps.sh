@@ -11,7 +11,7 @@ pkgs=(
 	libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev
 	libnl-3-dev libnl-route-3-dev libbpf-dev bpftool libclang-rt-14-dev
 	# tests and quickstart
-	iproute2 iputils-ping iperf3 openssh-server openssh-client curl jq ca-certificates tcpdump xxd
+	iproute2 iputils-ping iperf3 openssh-server openssh-client curl jq ca-certificates tcpdump xxd bc
 	postgresql postgresql-client procps psmisc util-linux coreutils python3
 	# benchmarks
 	linux-perf hyperfine
