@@ -95,9 +95,9 @@ static int send_init(struct udp_conn *c)
 	c->hs_sent_ms = clock_mono_ms();
 	c->hs_next_ms = c->hs_sent_ms + jittered(ut);
 	c->stats.tx_bytes += sizeof(pkt);
-	/* A send error is no reason to give up: the path may come back
-	 * before the deadline, and the retransmit timer tries again. */
-	(void)udp_send_now(ut, &c->peer, &c->local, pkt, sizeof(pkt));
+	/* A full queue is no reason to give up: the retransmit timer tries
+	 * again until the deadline. */
+	(void)udp_txq_push(ut, &c->peer, &c->local, pkt, sizeof(pkt));
 	return 0;
 }
 
@@ -241,7 +241,7 @@ static int respond(struct udp_transport *ut, struct udp_conn *c, const struct ud
 	}
 	udp_conn_install(c, kp);
 	c->stats.tx_bytes += len;
-	(void)udp_send_now(ut, &c->peer, &c->local, pkt, len); /* lost: the INIT comes again */
+	(void)udp_txq_push(ut, &c->peer, &c->local, pkt, len); /* lost: the INIT comes again */
 	return 0;
 }
 
@@ -257,7 +257,7 @@ static void send_reject(struct udp_transport *ut, const struct udp_msg *m,
 
 	if (!udp_reply_allowed(ut) || udp_msg_encode(&out, pkt, sizeof(pkt), &len) < 0)
 		return;
-	if (udp_send_now(ut, from, local, pkt, len) == 0)
+	if (udp_txq_push(ut, from, local, pkt, len) == 0)
 		ut->stats.rejects_sent++;
 }
 
@@ -277,6 +277,24 @@ static struct udp_conn *init_target(struct udp_transport *ut, const struct udp_m
 	    memcmp(c->remote_pk, pk, 32) == 0)
 		return c;
 	return NULL;
+}
+
+/* Both sides started a rekey at once. Two crossing handshakes would both
+ * complete and rotate the keys twice, dropping packets in flight under
+ * the keys in between; so one yields: the side with the greater Ed25519
+ * key abandons its own handshake and answers, the other ignores the
+ * peer's INIT and waits for the answer to its own. Return whether we
+ * answer. */
+static bool yield_to_peer(struct udp_conn *c)
+{
+	if (memcmp(c->ut->ident.ed25519_pk, c->remote_pk, 32) < 0) {
+		log_debug(LD_LINK, "udp conn %s: crossing rekeys; ours goes on", c->fp);
+		return false;
+	}
+	log_debug(LD_LINK, "udp conn %s: crossing rekeys; answering the peer's", c->fp);
+	udp_index_del(c->ut, &c->hs_idx);
+	c->hs = noise_handshake_free(c->hs);
+	return true;
 }
 
 static void refuse(struct udp_transport *ut, enum hs_limit_verdict v)
@@ -353,6 +371,8 @@ void udp_on_init(struct udp_transport *ut, const struct udp_msg *m, const struct
 		udp_count_garbage(ut, from, "INIT for a connection already confirmed");
 		return;
 	}
+	if (c->hs && c->state == UDP_CONN_ESTABLISHED && !yield_to_peer(c))
+		return;
 	udp_conn_roam(c, from, local); /* authenticated, and fresh */
 	if (respond(ut, c, m) < 0)
 		udp_conn_close(c, TP_CLOSE_LOCAL);
@@ -472,7 +492,7 @@ void udp_send_reset(struct udp_transport *ut, const struct udp_msg *m,
 		return;
 	udp_reset_token(ut, m->receiver, token);
 	if (udp_msg_encode(&out, pkt, sizeof(pkt), &len) == 0 &&
-	    udp_send_now(ut, from, local, pkt, len) == 0)
+	    udp_txq_push(ut, from, local, pkt, len) == 0)
 		ut->stats.resets_sent++;
 }
 

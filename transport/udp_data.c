@@ -81,10 +81,12 @@ void udp_conn_install(struct udp_conn *c, struct udp_keypair *kp)
 		c->cur = kp;
 		return;
 	}
-	/* Responder: not before the initiator's first DATA under them. */
+	/* Responder: not before the initiator's first DATA under them. An
+	 * older `next` is dead (the initiator only finishes its latest
+	 * handshake); `prev` stays for packets still in flight under it
+	 * (WireGuard drops it here; keeping it costs one keypair). */
 	udp_keypair_free(ut, c->next);
 	c->next = kp;
-	c->prev = udp_keypair_free(ut, c->prev);
 }
 
 /* The initiator used `next`: it becomes current, current previous. */
@@ -142,6 +144,8 @@ void udp_conn_maybe_rekey(struct udp_conn *c)
 
 	if (c->state != UDP_CONN_ESTABLISHED || c->hs || !kp)
 		return;
+	if (c->next)
+		return; /* the peer is renewing the keys: wait until it uses them */
 	/* By time only the side that made the current keys asks, so both
 	 * sides do not start crossing handshakes every two minutes; by
 	 * volume, the side that sent that much. */
@@ -297,8 +301,11 @@ void udp_on_data(struct udp_transport *ut, const struct udp_msg *m, const struct
 		return;
 	}
 	c->stats.rx_bytes += UDP_DATA_HDR_LEN + m->body_len;
-	if (idx->kp == c->next)
+	if (idx->kp == c->next) {
+		if (c->state == UDP_CONN_ESTABLISHED)
+			c->stats.rekeys++;
 		confirm_next(c);
+	}
 	udp_conn_roam(c, from, local);
 	if (m->type == UDP_MSG_CLOSE) {
 		udp_conn_close(c, TP_CLOSE_REMOTE);

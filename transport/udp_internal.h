@@ -177,8 +177,10 @@ uint8_t *udp_txq_reserve(struct udp_transport *ut, const struct sockaddr_in6 *to
 size_t udp_txq_room(const struct udp_transport *ut);
 void udp_txq_schedule(struct udp_transport *ut);
 void udp_txq_flush(struct udp_transport *ut);
-/* Send one handshake-layer message at once, outside the queue. */
-int udp_send_now(struct udp_transport *ut, const struct sockaddr_in6 *to,
+/* Queue a copy of one handshake-layer message. It goes out in order with
+ * the DATA queued before it: an INIT or RESP that overtook DATA could make
+ * the peer retire the keys that DATA was sealed with. 0 or -ENOBUFS. */
+int udp_txq_push(struct udp_transport *ut, const struct sockaddr_in6 *to,
 		 const struct in6_pktinfo *from, const uint8_t *buf, size_t len);
 /* Process one received UDP payload (`buf` is writable: DATA decrypts in place). */
 void udp_input(struct udp_transport *ut, const struct sockaddr_in6 *from,

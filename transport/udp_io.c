@@ -448,25 +448,16 @@ void udp_on_tx(int fd, short what, void *arg)
 	udp_txq_flush(ut);
 }
 
-int udp_send_now(struct udp_transport *ut, const struct sockaddr_in6 *to,
+int udp_txq_push(struct udp_transport *ut, const struct sockaddr_in6 *to,
 		 const struct in6_pktinfo *from, const uint8_t *buf, size_t len)
 {
-	static const struct in6_pktinfo none;
-	struct udp_tx_run run = {.to = *to, .from = from ? *from : none};
-	struct mmsghdr msg;
-	struct iovec iov;
-	union udp_cmsg cm;
-	int r;
+	uint8_t *p = udp_txq_reserve(ut, to, from, len);
 
-	/* Handshake messages are few and not worth queueing: they go now, from
-	 * a copy, so `buf` may be the caller's stack. */
-	build_msg(ut, &run, 0, len, 0, &msg.msg_hdr, &iov, &cm);
-	iov.iov_base = (void *)buf;
-	r = send_msgs(ut, &msg, 1);
-	if (r == 1) {
-		ut->stats.tx_packets++;
-		return 0;
+	if (!p) {
+		ut->stats.tx_queue_full++;
+		return -ENOBUFS;
 	}
-	ut->stats.tx_errors++;
-	return r < 0 ? r : -EIO;
+	memcpy(p, buf, len);
+	udp_txq_schedule(ut);
+	return 0;
 }
