@@ -197,13 +197,18 @@ int node_record_verify(const struct node_record *rec, uint64_t now)
 	r = sec_ed25519_verify(rec->sig, RECORD_NODE_SIG_LABEL, body, len, rec->pk);
 	if (r < 0)
 		return r;
+	return record_times_check(rec->issued, rec->expires, now);
+}
+
+int record_times_check(uint64_t issued, uint64_t expires, uint64_t now)
+{
 	/* §2.4, in this order. Subtractions only after the comparison that
 	 * keeps them from wrapping. */
-	if (now >= rec->expires)
+	if (now >= expires)
 		return -ETIME;
-	if (rec->issued > now && rec->issued - now > RECORD_SKEW_MAX_S)
+	if (issued > now && issued - now > RECORD_SKEW_MAX_S)
 		return -EINVAL;
-	if (rec->expires <= rec->issued || rec->expires - rec->issued > RECORD_LIFETIME_MAX_S)
+	if (expires <= issued || expires - issued > RECORD_LIFETIME_MAX_S)
 		return -EINVAL;
 	return 0;
 }

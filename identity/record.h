@@ -80,6 +80,12 @@ int node_record_sign(struct node_record *rec, const uint8_t sk[64]);
  * the future, expires before issued, or lifetime over the cap). */
 int node_record_verify(const struct node_record *rec, uint64_t now);
 
+/* The time rules every signed record obeys (docs/wire.md §2.4), checked
+ * against `now` (Unix s): -ETIME if expired, -EINVAL if issued more than
+ * RECORD_SKEW_MAX_S ahead, expiring before it was issued, or living longer
+ * than RECORD_LIFETIME_MAX_S; 0 otherwise. Pure. */
+int record_times_check(uint64_t issued, uint64_t expires, uint64_t now);
+
 const char *record_transport_name(uint8_t transport);
 /* "tcp" | "quic" | "udp" -> enum value; return 0 or -EINVAL. */
 int record_transport_parse(const char *name, uint8_t *out);

@@ -204,15 +204,7 @@ int service_record_verify(const struct service_record *rec, uint64_t now)
 	r = sec_ed25519_verify(rec->sig, SERVICE_RECORD_SIG_LABEL, body, len, rec->pk);
 	if (r < 0)
 		return r;
-	/* §5.4 = §2.4, in this order. Subtractions only after the comparison
-	 * that keeps them from wrapping. */
-	if (now >= rec->expires)
-		return -ETIME;
-	if (rec->issued > now && rec->issued - now > RECORD_SKEW_MAX_S)
-		return -EINVAL;
-	if (rec->expires <= rec->issued || rec->expires - rec->issued > RECORD_LIFETIME_MAX_S)
-		return -EINVAL;
-	return 0;
+	return record_times_check(rec->issued, rec->expires, now); /* §5.4 = §2.4 */
 }
 
 static const char *const vis_names[] = {
