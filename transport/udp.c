@@ -149,18 +149,21 @@ bool udp_ts_accept(struct udp_transport *ut, const uint8_t pk[32], uint64_t ts_m
 	return true;
 }
 
-bool udp_reply_allowed(struct udp_transport *ut)
+bool udp_bucket_take(struct udp_bucket *b, unsigned rate_per_s)
 {
 	uint64_t now = clock_mono_ms();
-	uint64_t cap = UDP_REPLY_RATE_PER_S * 1000u;
+	uint64_t cap = rate_per_s * 1000u;
 
-	ut->reply_tokens_milli += (now - ut->reply_last_ms) * UDP_REPLY_RATE_PER_S;
-	if (ut->reply_tokens_milli > cap)
-		ut->reply_tokens_milli = cap;
-	ut->reply_last_ms = now;
-	if (ut->reply_tokens_milli < 1000)
+	if (!b->last_ms)
+		b->tokens_milli = cap; /* a new bucket starts full */
+	else
+		b->tokens_milli += (now - b->last_ms) * rate_per_s;
+	if (b->tokens_milli > cap)
+		b->tokens_milli = cap;
+	b->last_ms = now ? now : 1;
+	if (b->tokens_milli < 1000)
 		return false;
-	ut->reply_tokens_milli -= 1000;
+	b->tokens_milli -= 1000;
 	return true;
 }
 
@@ -496,8 +499,6 @@ int tp_udp_new(struct event_base *base, const struct tp_identity *id,
 	ut->reject_after_ms = UDP_REKEY_AFTER_MS + UDP_REJECT_GRACE_MS;
 	ut->retransmit_ms = UDP_RETRANSMIT_MS;
 	ut->hs_timeout_ms = TP_HANDSHAKE_TIMEOUT_MS;
-	ut->reply_tokens_milli = UDP_REPLY_RATE_PER_S * 1000u;
-	ut->reply_last_ms = clock_mono_ms();
 	ut->txq = malloc(UDP_TXQ_BYTES);
 	ut->rxq = malloc((size_t)UDP_RX_SLOTS * UDP_RX_SLOT_LEN);
 	ut->resp_hs = noise_handshake_new();

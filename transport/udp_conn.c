@@ -255,7 +255,8 @@ static void send_reject(struct udp_transport *ut, const struct udp_msg *m,
 	uint8_t pkt[UDP_REJECT_LEN];
 	size_t len;
 
-	if (!udp_reply_allowed(ut) || udp_msg_encode(&out, pkt, sizeof(pkt), &len) < 0)
+	if (!udp_bucket_take(&ut->reply, UDP_REPLY_RATE_PER_S) ||
+	    udp_msg_encode(&out, pkt, sizeof(pkt), &len) < 0)
 		return;
 	if (udp_txq_push(ut, from, local, pkt, len) == 0)
 		ut->stats.rejects_sent++;
@@ -488,7 +489,7 @@ void udp_send_reset(struct udp_transport *ut, const struct udp_msg *m,
 	size_t len;
 
 	/* Shorter than the DATA that caused it (24 < 32): no amplification. */
-	if (!udp_reply_allowed(ut))
+	if (!udp_bucket_take(&ut->reply, UDP_REPLY_RATE_PER_S))
 		return;
 	udp_reset_token(ut, m->receiver, token);
 	if (udp_msg_encode(&out, pkt, sizeof(pkt), &len) == 0 &&
@@ -509,6 +510,13 @@ void udp_on_reset(struct udp_transport *ut, const struct udp_msg *m,
 {
 	struct udp_conn *c;
 
+	/* Forging a RESET is cheap and each one scans the connections:
+	 * beyond the rate, RESETs are dropped unread (a genuine one lost
+	 * leaves the link layer's liveness timer to notice). */
+	if (!udp_bucket_take(&ut->reset_rx, UDP_RESET_RX_RATE_PER_S)) {
+		udp_count_garbage(ut, from, "RESET over the rate");
+		return;
+	}
 	TAILQ_FOREACH(c, &ut->conns, link)
 	{
 		struct udp_keypair *kp = c->cur;

@@ -25,6 +25,7 @@ struct noise_handshake;
 #define UDP_RETRANSMIT_MS	 1000	      /* INIT retransmit, minus up to a third */
 #define UDP_TS_TABLE		 1024	      /* initiator timestamps remembered */
 #define UDP_REPLY_RATE_PER_S	 50	      /* REJECT + RESET sent per second */
+#define UDP_RESET_RX_RATE_PER_S	 100	      /* RESETs looked at per second */
 #define UDP_SOCK_BUF_LEN	 (4 * 1024 * 1024)
 #define UDP_TXQ_BYTES		 (1024 * 1024) /* encrypted bytes queued per loop turn */
 #define UDP_TXQ_RUNS		 1024	       /* runs (messages to the kernel) queued */
@@ -105,6 +106,10 @@ struct udp_tx_run {
 	bool sealed; /* the last segment was short: nothing more fits */
 };
 
+struct udp_bucket {
+	uint64_t tokens_milli, last_ms;
+};
+
 struct udp_ts_entry {
 	uint8_t pk[32];
 	uint64_t ts_ms;
@@ -132,8 +137,9 @@ struct udp_transport {
 	struct noise_handshake *resp_hs; /* scratch: every INIT is read with it */
 	uint64_t rekey_after_ms, rekey_after_msgs, reject_after_ms;
 	uint64_t retransmit_ms, hs_timeout_ms;
-	uint64_t now_ms; /* loop time of the batch being processed */
-	uint64_t reply_tokens_milli, reply_last_ms;
+	uint64_t now_ms;	    /* loop time of the batch being processed */
+	struct udp_bucket reply;    /* REJECT and RESET we send */
+	struct udp_bucket reset_rx; /* RESETs we look at (each scans the connections) */
 	struct udp_transport_stats stats;
 	/* Send queue: encrypted datagrams waiting for the end of the loop
 	 * turn, so that datagrams sent one by one still leave in batches. */
@@ -153,7 +159,8 @@ int udp_index_add(struct udp_transport *ut, struct udp_index *idx, struct udp_co
 void udp_index_del(struct udp_transport *ut, struct udp_index *idx);
 struct udp_index *udp_index_find(const struct udp_transport *ut, uint32_t id);
 bool udp_ts_accept(struct udp_transport *ut, const uint8_t pk[32], uint64_t ts_ms);
-bool udp_reply_allowed(struct udp_transport *ut);
+/* Take a token from `b`, which refills at `rate_per_s` up to as many. */
+bool udp_bucket_take(struct udp_bucket *b, unsigned rate_per_s);
 void udp_reset_token(const struct udp_transport *ut, uint32_t index,
 		     uint8_t out[UDP_RESET_TOKEN_LEN]);
 struct udp_conn *udp_conn_new(struct udp_transport *ut, bool initiator,
