@@ -667,13 +667,13 @@ static void rekey_case(struct fixture *f, uint64_t after_ms, uint64_t after_msgs
 
 static void test_rekey_time(void **state)
 {
-	rekey_case(*state, 20, UINT64_MAX, 1600);
+	rekey_case(*state, 10, UINT64_MAX, 800);
 }
 
 /* Both sides reach the volume limit together: crossing handshakes. */
 static void test_rekey_messages(void **state)
 {
-	rekey_case(*state, UINT64_MAX / 2, 100, 1600);
+	rekey_case(*state, UINT64_MAX / 2, 50, 800);
 }
 
 /* Datagram-only: no streams; the datagram size limits. */
