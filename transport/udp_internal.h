@@ -35,7 +35,7 @@ struct noise_handshake;
 #define UDP_RX_SLOTS		 8	       /* messages per recvmmsg() */
 #define UDP_RX_SLOT_LEN		 65536	       /* one GRO super-datagram */
 #define UDP_RX_BUDGET		 16	       /* recvmmsg() calls per wakeup */
-#define UDP_CMSG_LEN		 64	       /* IPV6_PKTINFO + UDP_SEGMENT or UDP_GRO */
+#define UDP_CMSG_LEN		 96 /* IPV6_PKTINFO + UDP_SEGMENT or UDP_GRO, with room */
 
 /* An index we gave out (the peer's receiver index), in the table. */
 struct udp_index {

@@ -37,6 +37,9 @@ union udp_cmsg {
 	struct cmsghdr align;
 };
 
+_Static_assert(UDP_CMSG_LEN >= CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)),
+	       "room for the cmsgs we send and receive");
+
 static struct log_ratelim drop_rl = LOG_RATELIM_INIT(1000, 10);
 
 void udp_count_garbage(struct udp_transport *ut, const struct sockaddr_in6 *from, const char *why)
