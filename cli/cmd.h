@@ -80,4 +80,13 @@ int cmd_bench_main(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_resolve_main(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_peers_main(struct cli_ctx *ctx, int argc, char **argv);
 
+/* vx6 service add NAME --target ADDR:PORT [--allow NODE ...] [--private]
+ * vx6 service remove NAME | vx6 service list [--json] */
+int cmd_service_main(struct cli_ctx *ctx, int argc, char **argv);
+/* vx6 connect NODENAME.NAME --listen 127.0.0.1:PORT
+ * vx6 connect --addr [IPV6]:PORT --node NODE_KEY NAME --listen ... */
+int cmd_connect_main(struct cli_ctx *ctx, int argc, char **argv);
+/* vx6 forwards [--json] | vx6 forwards remove PORT */
+int cmd_forwards_main(struct cli_ctx *ctx, int argc, char **argv);
+
 #endif /* VX6_CLI_CMD_H */

@@ -17,6 +17,9 @@ static const struct cli_cmd commands[] = {
     {"resolve", "find a node's signed record (registry, then DHT)", cmd_resolve_main},
     {"ping", "ping a peer over its link (loss, RTT)", cmd_ping_main},
     {"bench", "send bytes to a peer over a link stream, check SHA-256", cmd_bench_main},
+    {"service", "add, remove or list the services this node publishes", cmd_service_main},
+    {"connect", "forward a local port to a named service", cmd_connect_main},
+    {"forwards", "list or remove forwarded ports", cmd_forwards_main},
 };
 
 int main(int argc, char **argv)

@@ -27,6 +27,13 @@ void api_registry_post(struct daemon *d, struct evhttp_request *req, const char 
 void api_dht_get(struct daemon *d, struct evhttp_request *req, const char *tail);
 void api_resolve_get(struct daemon *d, struct evhttp_request *req, const char *tail);
 
+void api_services_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_services_post(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_services_delete(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_forwards_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_forwards_post(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_forwards_delete(struct daemon *d, struct evhttp_request *req, const char *tail);
+
 /* Parse a node named by its base32 ID or hex public key. 0 or -EINVAL. */
 struct node_id;
 int api_parse_node(const char *s, struct node_id *out);

@@ -20,6 +20,12 @@ const struct admin_route admin_routes[] = {
 	{ EVHTTP_REQ_POST, "/api/v1/registry", api_registry_post },
 	{ EVHTTP_REQ_GET, "/api/v1/dht", api_dht_get },
 	{ EVHTTP_REQ_GET, "/api/v1/resolve/", api_resolve_get },
+	{ EVHTTP_REQ_GET, "/api/v1/services", api_services_get },
+	{ EVHTTP_REQ_POST, "/api/v1/services", api_services_post },
+	{ EVHTTP_REQ_DELETE, "/api/v1/services/", api_services_delete },
+	{ EVHTTP_REQ_GET, "/api/v1/forwards", api_forwards_get },
+	{ EVHTTP_REQ_POST, "/api/v1/forwards", api_forwards_post },
+	{ EVHTTP_REQ_DELETE, "/api/v1/forwards/", api_forwards_delete },
 	{ EVHTTP_REQ_GET, "/metrics", api_metrics_get },
 	{ 0, NULL, NULL },
 };

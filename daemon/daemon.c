@@ -21,6 +21,7 @@ static const struct daemon_subsys *const subsystems[] = {
 	&daemon_subsys_state,
 	&daemon_subsys_links,
 	&daemon_subsys_discovery,
+	&daemon_subsys_services,
 	&daemon_subsys_dataplane,
 	&daemon_subsys_admin,
 };

@@ -26,6 +26,7 @@ struct peer_store;
 struct router;
 struct discovery;
 struct addr_watch;
+struct services;
 
 /* Counters the daemon itself keeps (subsystems keep their own). */
 struct daemon_stats {
@@ -53,6 +54,7 @@ struct daemon {
 	struct router *router;	   /* owned: TUN and the packet path; NULL without TUN */
 	struct discovery *disc;	   /* owned: registry and DHT */
 	struct addr_watch *addrs;  /* owned: the host's underlay addresses */
+	struct services *svcs;	   /* owned: named services and forwards */
 	struct admin_server *admin;
 	struct event *sig_term, *sig_int, *sig_hup;
 	unsigned n_up; /* subsystems initialized, for unwinding */
@@ -99,6 +101,7 @@ extern const struct daemon_subsys daemon_subsys_state;	/* node_state.c */
 extern const struct daemon_subsys daemon_subsys_links;	/* links.c */
 extern const struct daemon_subsys daemon_subsys_discovery; /* discovery.c */
 extern const struct daemon_subsys daemon_subsys_dataplane; /* dataplane.c */
+extern const struct daemon_subsys daemon_subsys_services;  /* services.c */
 extern const struct daemon_subsys daemon_subsys_admin;	/* admin.c */
 
 #endif /* VX6_DAEMON_DAEMON_H */

@@ -15,6 +15,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dataplane.h"
 #include "daemon/discovery.h"
+#include "daemon/services.h"
 #include "lib/log.h"
 #include "transport/link.h"
 
@@ -26,6 +27,7 @@ static void on_up(void *ctx, struct link *l)
 	log_notice(LD_LINK, "Link to %s is up", fp);
 	daemon_dataplane_link_up(ctx, l);
 	daemon_discovery_link_up(ctx, l);
+	daemon_services_link_up(ctx, l);
 }
 
 static void on_control(void *ctx, struct link *l, const uint8_t *msg, size_t len)
@@ -42,9 +44,31 @@ static void on_down(void *ctx, struct link *l)
 {
 	char fp[9];
 
-	(void)ctx;
 	node_id_fingerprint(link_node_id(l), fp);
 	log_notice(LD_LINK, "Link to %s is down", fp);
+	daemon_services_link_down(ctx, l);
+}
+
+/* Streams of kind SERVICE belong to the services subsystem. */
+static int on_stream_open(void *ctx, struct link *l, uint64_t sid, uint8_t kind)
+{
+	return daemon_services_stream_open(ctx, l, sid, kind);
+}
+
+static void on_stream_data(void *ctx, struct link *l, uint64_t sid, const uint8_t *buf,
+			   size_t len, bool fin)
+{
+	daemon_services_stream_data(ctx, l, sid, buf, len, fin);
+}
+
+static void on_stream_reset(void *ctx, struct link *l, uint64_t sid, uint32_t code)
+{
+	daemon_services_stream_reset(ctx, l, sid, code);
+}
+
+static void on_stream_writable(void *ctx, struct link *l, uint64_t sid)
+{
+	daemon_services_stream_writable(ctx, l, sid);
 }
 
 static int listen_all(struct daemon *d, char *err, size_t cap)
@@ -79,7 +103,9 @@ static int links_init(struct daemon *d, char *err, size_t cap)
 {
 	struct tp_identity id = { .ed25519_pk = d->ident.pk, .ed25519_sk = d->ident.sk };
 	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down, .packet = on_packet,
-				     .control = on_control };
+				     .control = on_control, .stream_open = on_stream_open,
+				     .stream_data = on_stream_data, .stream_reset = on_stream_reset,
+				     .stream_writable = on_stream_writable };
 	int r;
 
 	r = peer_store_load(d->cfg->state_dir, &d->peers, err, cap);

@@ -1,0 +1,495 @@
+/* daemon/services.c - the "services" subsystem: routing/service.h wired into
+ * vx6d. Loads services.json and forwards.json at start (a file that does
+ * not parse stops vx6d with a one-line error), publishes each service as a
+ * signed service record NODENAME.NAME (registry, peer sync and, when
+ * public, the DHT) and republishes it at half its lifetime, resolves named
+ * forwards through the registry, and saves both tables atomically on every
+ * change from the admin API. No protocol logic: that is routing/service.c.
+ */
+#include "daemon/services.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon/daemon.h"
+/* The registry and DHT of the discovery subsystem, for publication and
+ * lookup. TODO(services): narrow to a public discovery.h API. #6 */
+#include "daemon/discovery_internal.h"
+#include "lib/clock.h"
+#include "lib/fs.h"
+#include "lib/jsonx.h"
+#include "lib/log.h"
+#include "routing/service.h"
+#include "transport/link.h"
+
+#define SERVICES_FILE_MAX (1024 * 1024)
+
+struct services {
+	struct daemon *d;
+	struct svc_mgr *mgr;
+	char svc_path[PATH_MAX], fwd_path[PATH_MAX];
+	struct event *republish;
+	uint64_t last_seq;
+};
+
+static struct services *svcs_of(struct daemon *d)
+{
+	return d->svcs;
+}
+
+/* ---- publication ---- */
+
+static void full_name(struct daemon *d, const char *label, char out[SERVICE_NAME_MAX + 1])
+{
+	snprintf(out, SERVICE_NAME_MAX + 1, "%.63s.%.63s", d->ident.name, label);
+}
+
+static int publish_one(struct services *ss, const struct svc_service *s)
+{
+	struct daemon *d = ss->d;
+	struct discovery *ds = d->disc ? disc_of(d) : NULL;
+	struct service_record rec;
+	uint8_t buf[SERVICE_RECORD_MAX_LEN];
+	uint64_t now = clock_wall_s(), seq = now * 1000000u;
+	uint32_t id;
+	size_t len;
+	int r;
+
+	if (!ds)
+		return -ENOTCONN;
+	memset(&rec, 0, sizeof(rec));
+	memcpy(rec.pk, d->ident.pk, NODE_PK_LEN);
+	ss->last_seq = seq > ss->last_seq ? seq : ss->last_seq + 1;
+	rec.seq = ss->last_seq;
+	rec.issued = now;
+	rec.expires = now + d->cfg->record_lifetime_s;
+	rec.visibility = s->private_ ? SERVICE_VIS_PRIVATE : SERVICE_VIS_PUBLIC;
+	full_name(d, s->name, rec.name);
+	r = service_record_sign(&rec, d->ident.sk);
+	if (r == 0)
+		r = service_record_encode(&rec, buf, sizeof(buf), &len);
+	if (r < 0)
+		return r;
+	r = disc_store_value(ds, buf, len, NULL);
+	if (r < 0 && r != -EALREADY)
+		return r;
+	if (!s->private_) {
+		r = dht_publish(ds->dht, buf, len, clock_mono_ms(), &id);
+		if (r < 0 && r != -ESTALE)
+			return r;
+		disc_rearm(ds);
+	}
+	return 0;
+}
+
+static void unpublish_one(struct services *ss, const char *label)
+{
+	struct daemon *d = ss->d;
+	struct discovery *ds = d->disc ? disc_of(d) : NULL;
+	char name[SERVICE_NAME_MAX + 1];
+	uint8_t key[SERVICE_KEY_LEN];
+
+	if (!ds)
+		return;
+	full_name(d, label, name);
+	service_name_key(key, name);
+	dht_unpublish(ds->dht, key, &d->ident.id);
+	registry_remove_service(ds->reg, key, &d->ident.id);
+}
+
+static void publish_all(struct services *ss)
+{
+	const struct svc_service *s;
+
+	for (unsigned i = 0; (s = svc_service_at(ss->mgr, i)); i++) {
+		int r = publish_one(ss, s);
+
+		if (r < 0)
+			log_notice(LD_ROUTE, "Failed to publish service '%s': %s", s->name,
+				   strerror(-r));
+	}
+}
+
+static void on_republish(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	publish_all(arg);
+}
+
+/* ---- named forwards: the registry says who owns a name ---- */
+
+static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], char *why, size_t cap)
+{
+	struct services *ss = ctx;
+	struct daemon *d = ss->d;
+	struct discovery *ds = d->disc ? disc_of(d) : NULL;
+	const struct service_record *recs[4];
+	const struct node_record *nr;
+	uint8_t key[SERVICE_KEY_LEN];
+	size_t n;
+	struct link *l;
+
+	if (!ds) {
+		snprintf(why, cap, "discovery is not running");
+		return -ENOENT;
+	}
+	service_name_key(key, name);
+	n = registry_find_services(ds->reg, key, recs, 4);
+	/* TODO(services): start a DHT lookup when the registry has nothing. #6 */
+	if (n == 0) {
+		snprintf(why, cap, "no service record for '%s' (not published?)", name);
+		return -ENOENT;
+	}
+	memcpy(out_pk, recs[0]->pk, NODE_PK_LEN);
+	l = link_find(d->links, &recs[0]->owner);
+	if (l && link_is_up(l))
+		return 0;
+	nr = registry_find_node(ds->reg, &recs[0]->owner);
+	for (unsigned i = 0; nr && i < nr->n_endpoints; i++) {
+		struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+					  .sin6_addr = nr->ep[i].addr,
+					  .sin6_port = htons(nr->ep[i].port)};
+
+		if (link_mgr_connect(d->links, out_pk, &sa, nr->ep[i].transport) == 0)
+			return 0;
+	}
+	snprintf(why, cap, "no link to the owner of '%s' and no address to dial", name);
+	return -ENOENT;
+}
+
+/* ---- state files ---- */
+
+static int save_file(const char *path, const char *key, json_t *arr)
+{
+	json_t *root = json_pack("{s:o}", key, arr); /* steals arr */
+	char *text;
+	int r;
+
+	if (!root)
+		return -ENOMEM;
+	text = json_dumps(root, JSON_INDENT(2));
+	json_decref(root);
+	if (!text)
+		return -ENOMEM;
+	r = fs_write_atomic(path, text, strlen(text), 0600);
+	free(text);
+	return r;
+}
+
+static int save_services(struct services *ss)
+{
+	json_t *a = daemon_services_json(ss->d);
+
+	return a ? save_file(ss->svc_path, "services", a) : -ENOMEM;
+}
+
+static int save_forwards(struct services *ss)
+{
+	json_t *a = daemon_forwards_json(ss->d);
+
+	return a ? save_file(ss->fwd_path, "forwards", a) : -ENOMEM;
+}
+
+/* Read `path` ({"<key>": [...]}) and apply each entry. */
+static int load_file(struct services *ss, const char *path, const char *key, bool fwd, char *err,
+		     size_t cap)
+{
+	uint8_t *text = NULL;
+	json_t *root = NULL, *arr, *o;
+	char perr[256];
+	size_t len, i;
+	int r = fs_read_file(path, SERVICES_FILE_MAX, &text, &len);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, cap, "Failed to read state file '%s': %s", path, strerror(-r));
+		return r;
+	}
+	r = -EINVAL;
+	if (jsonx_parse_object((const char *)text, len, &root, perr, sizeof(perr)) < 0) {
+		snprintf(err, cap, "%s:%s", path, perr);
+		goto out;
+	}
+	arr = json_object_get(root, key);
+	if (json_object_size(root) != 1 || !json_is_array(arr)) {
+		snprintf(err, cap, "%s:1:1: expected {\"%s\": [...]} and nothing else", path, key);
+		goto out;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		struct svc_service s;
+		struct svc_forward f;
+		int a;
+
+		if (fwd ? services_fwd_from_json(o, &f, perr, sizeof(perr))
+			: services_svc_from_json(o, &s, perr, sizeof(perr))) {
+			snprintf(err, cap, "%s: %s[%zu].%s", path, key, i, perr);
+			goto out;
+		}
+		a = fwd ? svc_forward_add(ss->mgr, &f) : svc_service_set(ss->mgr, &s);
+		if (a < 0) {
+			snprintf(err, cap, "%s: %s[%zu]: %s", path, key, i,
+				 a == -ENOSPC ? "table full" : strerror(-a));
+			r = a;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	json_decref(root);
+	free(text);
+	return r;
+}
+
+/* ---- the subsystem ---- */
+
+static void services_shutdown(struct daemon *d);
+
+static int services_init(struct daemon *d, char *err, size_t cap)
+{
+	struct services *ss = calloc(1, sizeof(*ss));
+	struct svc_host host = {.resolve = resolve};
+	struct timeval tv;
+	int r;
+
+	if (!ss)
+		return -ENOMEM;
+	ss->d = d;
+	host.ctx = ss;
+	d->svcs = ss;
+	if (fs_path_join(ss->svc_path, sizeof(ss->svc_path), d->cfg->state_dir, SERVICES_FILE) <
+		0 ||
+	    fs_path_join(ss->fwd_path, sizeof(ss->fwd_path), d->cfg->state_dir, FORWARDS_FILE) <
+		0) {
+		snprintf(err, cap, "state_dir is too long");
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	r = svc_mgr_new(d->base, d->links, d->ident.name, &host, &ss->mgr);
+	if (r < 0) {
+		snprintf(err, cap, "Failed to create the service manager: %s", strerror(-r));
+		goto fail;
+	}
+	r = load_file(ss, ss->svc_path, "services", false, err, cap);
+	if (r == 0)
+		r = load_file(ss, ss->fwd_path, "forwards", true, err, cap);
+	if (r < 0)
+		goto fail;
+	ss->republish = event_new(d->base, -1, EV_PERSIST, on_republish, ss);
+	if (!ss->republish) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	tv.tv_sec = d->cfg->record_lifetime_s / 2 ? d->cfg->record_lifetime_s / 2 : 1;
+	tv.tv_usec = 0;
+	event_add(ss->republish, &tv);
+	publish_all(ss);
+	return 0;
+fail:
+	services_shutdown(d);
+	return r;
+}
+
+static void services_shutdown(struct daemon *d)
+{
+	struct services *ss = svcs_of(d);
+
+	if (!ss)
+		return;
+	if (ss->republish)
+		event_free(ss->republish);
+	ss->mgr = svc_mgr_free(ss->mgr);
+	free(ss);
+	d->svcs = NULL;
+}
+
+static void services_metrics(struct daemon *d, struct evbuffer *out)
+{
+	struct services *ss = svcs_of(d);
+	struct svc_mgr_stats st;
+
+	if (!ss)
+		return;
+	svc_mgr_get_stats(ss->mgr, &st);
+	evbuffer_add_printf(out,
+			    "# HELP vx6_service_streams_total Service streams by direction.\n"
+			    "# TYPE vx6_service_streams_total counter\n"
+			    "vx6_service_streams_total{dir=\"in\"} %llu\n"
+			    "vx6_service_streams_total{dir=\"out\"} %llu\n"
+			    "# HELP vx6_service_refused_total Service streams refused.\n"
+			    "# TYPE vx6_service_refused_total counter\n"
+			    "vx6_service_refused_total{dir=\"in\"} %llu\n"
+			    "vx6_service_refused_total{dir=\"out\"} %llu\n"
+			    "# HELP vx6_service_bytes_total Bytes bridged.\n"
+			    "# TYPE vx6_service_bytes_total counter\n"
+			    "vx6_service_bytes_total{dir=\"in\"} %llu\n"
+			    "vx6_service_bytes_total{dir=\"out\"} %llu\n"
+			    "# HELP vx6_service_connections Open service connections.\n"
+			    "# TYPE vx6_service_connections gauge\n"
+			    "vx6_service_connections %u\n",
+			    (unsigned long long)st.streams_in, (unsigned long long)st.streams_out,
+			    (unsigned long long)st.refused_in, (unsigned long long)st.refused_out,
+			    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+			    st.active);
+}
+
+const struct daemon_subsys daemon_subsys_services = {
+    .name = "services",
+    .init = services_init,
+    .shutdown = services_shutdown,
+    .metrics = services_metrics,
+};
+
+/* ---- hooks ---- */
+
+int daemon_services_stream_open(struct daemon *d, struct link *l, uint64_t sid, uint8_t kind)
+{
+	return d->svcs ? svc_mgr_on_stream_open(d->svcs->mgr, l, sid, kind) : -ENOTCONN;
+}
+
+void daemon_services_stream_data(struct daemon *d, struct link *l, uint64_t sid, const uint8_t *buf,
+				 size_t len, bool fin)
+{
+	if (d->svcs)
+		svc_mgr_on_stream_data(d->svcs->mgr, l, sid, buf, len, fin);
+}
+
+void daemon_services_stream_reset(struct daemon *d, struct link *l, uint64_t sid, uint32_t code)
+{
+	if (d->svcs)
+		svc_mgr_on_stream_reset(d->svcs->mgr, l, sid, code);
+}
+
+void daemon_services_stream_writable(struct daemon *d, struct link *l, uint64_t sid)
+{
+	if (d->svcs)
+		svc_mgr_on_stream_writable(d->svcs->mgr, l, sid);
+}
+
+void daemon_services_link_up(struct daemon *d, struct link *l)
+{
+	if (d->svcs)
+		svc_mgr_on_link_up(d->svcs->mgr, l);
+}
+
+void daemon_services_link_down(struct daemon *d, struct link *l)
+{
+	if (d->svcs)
+		svc_mgr_on_link_down(d->svcs->mgr, l);
+}
+
+/* ---- admin operations ---- */
+
+int daemon_services_set(struct daemon *d, const struct svc_service *s, char *err, size_t cap)
+{
+	struct services *ss = svcs_of(d);
+	int r;
+
+	if (!ss) {
+		snprintf(err, cap, "services are not running");
+		return -ENOTCONN;
+	}
+	r = svc_service_set(ss->mgr, s);
+	if (r < 0) {
+		snprintf(err, cap, r == -ENOSPC ? "service table is full (%d services)" : "invalid",
+			 SVC_SERVICES_MAX);
+		return r;
+	}
+	r = save_services(ss);
+	if (r < 0) {
+		snprintf(err, cap, "Failed to write '%s': %s", ss->svc_path, strerror(-r));
+		return r;
+	}
+	r = publish_one(ss, s);
+	if (r < 0)
+		log_notice(LD_ROUTE, "Failed to publish service '%s': %s", s->name, strerror(-r));
+	return 0;
+}
+
+int daemon_services_remove(struct daemon *d, const char *name, char *err, size_t cap)
+{
+	struct services *ss = svcs_of(d);
+	int r;
+
+	if (!ss || svc_service_remove(ss->mgr, name) < 0) {
+		snprintf(err, cap, "no service '%.63s'", name);
+		return -ENOENT;
+	}
+	unpublish_one(ss, name);
+	r = save_services(ss);
+	if (r < 0)
+		snprintf(err, cap, "Failed to write '%s': %s", ss->svc_path, strerror(-r));
+	return r;
+}
+
+int daemon_forwards_add(struct daemon *d, const struct svc_forward *f, char *err, size_t cap)
+{
+	struct services *ss = svcs_of(d);
+	char a[64];
+	int r;
+
+	if (!ss) {
+		snprintf(err, cap, "services are not running");
+		return -ENOTCONN;
+	}
+	svc_format_addr((const struct sockaddr *)&f->listen, a, sizeof(a));
+	r = svc_forward_add(ss->mgr, f);
+	if (r < 0) {
+		snprintf(err, cap,
+			 r == -EEXIST	? "listen: port of '%s' is forwarded already"
+			 : r == -ENOSPC ? "listen: '%s': forward table is full"
+					: "listen: Failed to listen on '%s': %s",
+			 a, strerror(-r));
+		return r;
+	}
+	r = save_forwards(ss);
+	if (r < 0)
+		snprintf(err, cap, "Failed to write '%s': %s", ss->fwd_path, strerror(-r));
+	return r;
+}
+
+int daemon_forwards_remove(struct daemon *d, uint16_t port, char *err, size_t cap)
+{
+	struct services *ss = svcs_of(d);
+	int r;
+
+	if (!ss || svc_forward_remove(ss->mgr, port) < 0) {
+		snprintf(err, cap, "no forward on port %u", port);
+		return -ENOENT;
+	}
+	r = save_forwards(ss);
+	if (r < 0)
+		snprintf(err, cap, "Failed to write '%s': %s", ss->fwd_path, strerror(-r));
+	return r;
+}
+
+json_t *daemon_services_json(struct daemon *d)
+{
+	struct services *ss = svcs_of(d);
+	const struct svc_service *s;
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && ss && (s = svc_service_at(ss->mgr, i)); i++)
+		json_array_append_new(a, services_svc_to_json(s)); /* steals */
+	return a;
+}
+
+json_t *daemon_forwards_json(struct daemon *d)
+{
+	struct services *ss = svcs_of(d);
+	const struct svc_forward *f;
+	struct svc_forward_info fi;
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && ss && (f = svc_forward_at(ss->mgr, i, &fi)); i++)
+		json_array_append_new(a, services_fwd_to_json(f)); /* steals */
+	return a;
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# tests/netns/services.sh - named services and forwarded ports over TCP
+# links, without TUN (stream mode), with real clients.
+#
+#                        ns vx6-$$-h (hub, bridge br0)
+#            +----------------------+-----------------------+
+#            |                      |                       |
+#      vx6-$$-n1               vx6-$$-n2               vx6-$$-n3
+#      fd00:76::1              fd00:76::2              fd00:76::3
+#      vx6d (client)           vx6d (owner)            vx6d (client)
+#      127.0.0.1:15022 ->      sshd 127.0.0.1:22       127.0.0.1:15023 ->
+#        n2.ssh (named)        sink 127.0.0.1:9000       ssh (direct-IPv6)
+#      127.0.0.1:15900 ->      services: ssh, sink,
+#        n2.sink               priv (allow: n3 only)
+#
+# n1 and n3 keep TCP links to n2; "tun" is off everywhere. Checks: ssh
+# through a named forward runs a command on n2; 200 MB through a forward
+# match their SHA-256 (the sink answers with its digest after our FIN, so
+# half-close works both ways); direct-IPv6 mode; an unpublished name and a
+# caller not on the allow list are refused with the owner's reason in the
+# client's log; services and forwards survive a restart; restarting the
+# owner mid-session closes the open connection and the next one works.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+lab_require_netns
+lab_require_bins
+command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || skip "needs OpenSSH server"
+lab_create 3
+for i in 1 2 3; do lab_start_node "$i"; done
+
+vx() { local i=$1; shift; node_exec "$i" "$VX6" --state-dir "${NODE_DIR[i]}" "$@"; }
+not() { ! "$@"; }
+pk() { jq -r .public_key "${NODE_DIR[$1]}/identity.json"; }
+nid() { jq -r .node_id "${NODE_DIR[$1]}/identity.json"; }
+PK2=$(pk 2)
+ID3=$(nid 3)
+link_up() { [[ $(vx "$1" links --json 2>/dev/null | jq -r --arg pk "$2" '.links[] | select(.public_key == $pk) | .state') == up ]]; }
+
+vx 1 peer add "$PK2" --endpoint "[fd00:76::2]:$LAB_NODE_PORT"
+vx 3 peer add "$PK2" --endpoint "[fd00:76::2]:$LAB_NODE_PORT"
+wait_for 15 "n1->n2 link up" link_up 1 "$PK2"
+wait_for 15 "n3->n2 link up" link_up 3 "$PK2"
+
+say "n2 publishes ssh, sink and priv"
+lab_sshd 2 127.0.0.1
+SINK="import socket,hashlib
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
+s.bind(('127.0.0.1',9000)); s.listen(8)
+while True:
+    c,_=s.accept(); h=hashlib.sha256(); n=0
+    while True:
+        b=c.recv(1<<16)
+        if not b: break
+        h.update(b); n+=len(b)
+    c.sendall(('%d %s\n'%(n,h.hexdigest())).encode()); c.close()"
+ip netns exec "${NODE_NS[2]}" python3 -c "$SINK" &
+LAB_PIDS+=("$!")
+vx 2 service add ssh --target 127.0.0.1:22
+vx 2 service add sink --target 127.0.0.1:9000
+vx 2 service add priv --target 127.0.0.1:22 --allow "$ID3"
+out=$(vx 2 service list)
+assert_match "service list" "$out" "priv .*1 allowed"
+code=$(api_status 2 POST /api/v1/services -d '{"name":"x","target":"10.0.0.1:22"}')
+assert_eq "API refuses a non-local target" "$code" 400
+assert_match "API message" "$(cat "$API_BODY")" "Invalid target"
+assert "CLI refuses a non-local target" not vx 2 service add x --target 192.0.2.1:22
+
+say "n1: named forward to n2.ssh"
+vx 1 connect n2.ssh --listen 127.0.0.1:15022
+vx 1 connect n2.sink --listen 127.0.0.1:15900
+assert "CLI refuses a non-loopback listen" not vx 1 connect n2.ssh --listen 0.0.0.0:15099
+ssh_via() {
+	local i=$1 port=$2
+	shift 2
+	ip netns exec "${NODE_NS[i]}" timeout 20 ssh -p "$port" -i "$LAB_TMP/ssh/client" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 "$@"
+}
+on_n2() { ssh_via "$1" "$2" ip -6 -o addr show dev eth0 | grep -q 'fd00:76::2/'; }
+wait_for 20 "ssh through n1's forward runs a command on n2" on_n2 1 15022
+
+say "200 MB through n1's forward to n2's sink"
+SEND="import socket,hashlib,os,sys
+h=hashlib.sha256(); n=200*1024*1024; s=socket.create_connection(('127.0.0.1',15900))
+left=n
+while left:
+    b=os.urandom(min(1<<20,left)); h.update(b); s.sendall(b); left-=len(b)
+s.shutdown(socket.SHUT_WR); r=b''
+while True:
+    b=s.recv(4096)
+    if not b: break
+    r+=b
+print('%d %s'%(n,h.hexdigest())); print(r.decode().strip())"
+out=$(ip netns exec "${NODE_NS[1]}" timeout 120 python3 -c "$SEND")
+sent=$(sed -n 1p <<<"$out")
+got=$(sed -n 2p <<<"$out")
+assert_eq "sink received 200 MB with the same SHA-256" "$got" "$sent"
+
+say "n3: direct-IPv6 mode"
+vx 3 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" ssh --listen 127.0.0.1:15023
+wait_for 20 "ssh through n3's direct forward" on_n2 3 15023
+vx 3 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" priv --listen 127.0.0.1:15024
+wait_for 20 "n3 is on priv's allow list" on_n2 3 15024
+
+say "refusals reach the client's log"
+vx 1 connect n2.priv --listen 127.0.0.1:15031
+vx 1 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" nope --listen 127.0.0.1:15032
+vx 1 connect n2.nope --listen 127.0.0.1:15033
+assert "n1 is refused priv" not ssh_via 1 15031 true
+assert "unknown service is refused" not ssh_via 1 15032 true
+assert "unpublished name is refused" not ssh_via 1 15033 true
+logged() { grep -q "$1" "${NODE_LOG[1]}"; }
+wait_for 5 "n1 logs 'not allowed'" logged "Failed to open service 'n2.priv'.*not allowed"
+wait_for 5 "n1 logs 'no such service'" logged "Failed to open service 'direct.nope'.*no such service"
+wait_for 5 "n1 logs no record" logged "Failed to open service 'n2.nope'.*no service record"
+out=$(vx 1 forwards)
+assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
+
+say "owner restart mid-session"
+ssh_via 1 15022 sleep 60 &
+SSH_PID=$!
+LAB_PIDS+=("$SSH_PID")
+sleep 1
+stop_node 2
+wait_pid_exit "$SSH_PID" 15 || fail "the open ssh session did not close when n2 stopped"
+lab_start_node 2
+wait_for 30 "n1->n2 link up again" link_up 1 "$PK2"
+wait_for 20 "ssh works after the owner restart" on_n2 1 15022
+
+say "client restart keeps its forwards"
+stop_node 1
+lab_start_node 1
+wait_for 30 "n1->n2 link up after n1 restart" link_up 1 "$PK2"
+wait_for 20 "forward restored from forwards.json" on_n2 1 15022
+vx 1 forwards remove 15022
+assert "removed forward no longer listens" not ssh_via 1 15022 true
+vx 2 service remove sink
+out=$(vx 2 service list)
+assert "sink is gone" not grep -q sink <<<"$out"
+say "PASS"
