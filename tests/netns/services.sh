@@ -12,13 +12,16 @@
 #        n2.ssh (named)        sink 127.0.0.1:9000       ssh (direct-IPv6)
 #      127.0.0.1:15900 ->      services: ssh, sink,
 #        n2.sink               priv (allow: n3 only)
+#      127.0.0.1:15432 ->      postgres 127.0.0.1:5432
+#        n2.db                   (service db)
 #
 # n1 and n3 keep TCP links to n2; "tun" is off everywhere. Checks: ssh
 # through a named forward runs a command on n2; 200 MB through a forward
 # match their SHA-256 (the sink answers with its digest after our FIN, so
 # half-close works both ways); direct-IPv6 mode; an unpublished name and a
 # caller not on the allow list are refused with the owner's reason in the
-# client's log; services and forwards survive a restart; restarting the
+# client's log; psql and a bounded pgbench run through n2.db (when
+# PostgreSQL is installed); services and forwards survive a restart; restarting the
 # owner mid-session closes the open connection and the next one works.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +119,30 @@ wait_for 5 "n1 logs 'no such service'" logged "Failed to open service 'direct.no
 wait_for 5 "n1 logs no record" logged "Failed to open service 'n2.nope'.*no service record"
 out=$(vx 1 forwards)
 assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
+
+say "PostgreSQL published as n2.db: psql and a bounded pgbench through n1's forward"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
+if [[ -x $PGBIN/postgres ]] && id postgres >/dev/null 2>&1 && command -v pgbench >/dev/null; then
+	chmod 0711 "$LAB_TMP" # postgres reaches its own directory inside
+	install -d -o postgres -m 0700 "$LAB_TMP/pg"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$LAB_TMP/pg" -A trust -U postgres \
+		>"$LAB_TMP/initdb.log" 2>&1 || fail "initdb: $(tail -n 3 "$LAB_TMP/initdb.log")"
+	ip netns exec "${NODE_NS[2]}" runuser -u postgres -- "$PGBIN/postgres" -D "$LAB_TMP/pg" \
+		-k "$LAB_TMP/pg" -c listen_addresses=127.0.0.1 -p 5432 >"$LAB_TMP/pg.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	vx 2 service add db --target 127.0.0.1:5432
+	vx 1 connect n2.db --listen 127.0.0.1:15432
+	psql_n1() { n1 timeout 20 psql -h 127.0.0.1 -p 15432 -U postgres -Atc "$@"; }
+	wait_for 30 "psql through the forward" psql_n1 "select 1"
+	assert_eq "psql query on n2" "$(psql_n1 "select 6 * 7")" 42
+	assert "pgbench -i" n1 timeout 60 pgbench -h 127.0.0.1 -p 15432 -U postgres -i -s 2 -q postgres
+	out=$(n1 timeout 60 pgbench -h 127.0.0.1 -p 15432 -U postgres -c 4 -j 2 -T 10 postgres 2>&1) ||
+		fail "pgbench: $out"
+	assert_match "pgbench completed" "$out" "number of failed transactions: 0"
+	say "pgbench: $(grep -E '^tps' <<<"$out" | head -n 1)"
+else
+	say "PostgreSQL not installed: psql/pgbench part skipped"
+fi
 
 say "owner restart mid-session"
 ssh_via 1 15022 sleep 60 &
