@@ -90,24 +90,33 @@ static void bench_done(void *arg, const struct link_bench_result *r)
 	free(w);
 }
 
-/* Common start: parse {"node": ...} and find an up link. */
-static struct link *diag_link(struct daemon *d, struct evhttp_request *req, json_t *body,
-			      struct node_id *out_id)
+/* Parse {"node": ...} (400 on error). */
+static bool diag_node(struct evhttp_request *req, json_t *body, struct node_id *out_id)
 {
 	const char *node = json_string_value(json_object_get(body, "node"));
-	struct link *l;
 
 	if (!node) {
 		admin_reply_error(req, 400, "node: missing (a node ID or public key)");
-		return NULL;
+		return false;
 	}
 	if (api_parse_node(node, out_id) < 0) {
 		admin_reply_error(req, 400, "node: '%.80s' is not a node ID or public key", node);
-		return NULL;
+		return false;
 	}
-	l = link_find(d->links, out_id);
+	return true;
+}
+
+/* The up link to `id`, or NULL after replying 409. Arguments are checked
+ * before this, so a bad request is a 400 whatever the link's state. */
+static struct link *diag_link(struct daemon *d, struct evhttp_request *req,
+			      const struct node_id *id)
+{
+	struct link *l = link_find(d->links, id);
+	char fp[9];
+
 	if (!l || !link_is_up(l)) {
-		admin_reply_error(req, 409, "no link to '%.80s' is up", node);
+		node_id_fingerprint(id, fp);
+		admin_reply_error(req, 409, "no link to %s is up", fp);
 		return NULL;
 	}
 	return l;
@@ -152,10 +161,11 @@ void api_diag_ping(struct daemon *d, struct evhttp_request *req, const char *tai
 	(void)tail;
 	if (!body)
 		return;
-	l = diag_link(d, req, body, &id);
-	if (!l || !get_uint(req, body, "count", 5, LINK_PING_COUNT_MAX, &count) ||
+	if (!diag_node(req, body, &id) ||
+	    !get_uint(req, body, "count", 5, LINK_PING_COUNT_MAX, &count) ||
 	    !get_uint(req, body, "size", 0, 1391, &size) ||
-	    !get_uint(req, body, "interval_ms", 200, 60000, &interval))
+	    !get_uint(req, body, "interval_ms", 200, 60000, &interval) ||
+	    !(l = diag_link(d, req, &id)))
 		goto out;
 	w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -186,8 +196,9 @@ void api_diag_bench(struct daemon *d, struct evhttp_request *req, const char *ta
 	(void)tail;
 	if (!body)
 		return;
-	l = diag_link(d, req, body, &id);
-	if (!l || !get_uint(req, body, "bytes", 10u << 20, LINK_BENCH_MAX_BYTES, &bytes))
+	if (!diag_node(req, body, &id) ||
+	    !get_uint(req, body, "bytes", 10u << 20, LINK_BENCH_MAX_BYTES, &bytes) ||
+	    !(l = diag_link(d, req, &id)))
 		goto out;
 	w = calloc(1, sizeof(*w));
 	if (!w) {

@@ -157,6 +157,26 @@ run_transport() {
 }
 link_gone() { [[ -z $(link_json "$1" "$2") ]]; }
 
+say "bad requests to the links, peers, diagnostics and resolve API"
+api_bad() { # WANT_STATUS METHOD PATH BODY WORDS
+	local code
+	code=$(api_status 1 "$2" "$3" -H 'Content-Type: application/json' ${4:+-d "$4"})
+	assert_eq "$2 $3 $4: status" "$code" "$1"
+	assert_match "$2 $3: message" "$(cat "$API_BODY")" "$5"
+}
+api_bad 400 POST /api/v1/peers '{"public_key": "zz", "endpoint": "[::1]:1"}' "64-digit hex"
+api_bad 400 POST /api/v1/peers '{"public_key": "'"$PK2"'"}' "missing field 'endpoint'"
+api_bad 400 POST /api/v1/peers '{"public_key": "'"$PK1"'", "endpoint": "[::1]:1"}' "own key"
+api_bad 400 POST /api/v1/peers 'not json' "invalid JSON body"
+api_bad 404 DELETE "/api/v1/peers/$PK2" "" "no such peer"
+api_bad 400 DELETE /api/v1/peers/nonsense "" "not a node ID or public key"
+api_bad 400 POST /api/v1/diag/ping '{"count": 1}' "node: missing"
+api_bad 409 POST /api/v1/diag/ping '{"node": "'"$PK2"'"}' "no link"
+api_bad 400 POST /api/v1/diag/bench '{"node": "'"$PK2"'", "bytes": -1}' "bytes: expected an integer"
+api_bad 400 GET /api/v1/resolve/bad%20name "" "not a node ID"
+api_bad 400 POST /api/v1/registry '{"record": "zz"}' "not hex"
+api_bad 400 POST /api/v1/registry '{"record": "00", "x": 1}' "nothing else"
+
 # Capture n1's first packets to each port, so its handshake can be replayed.
 n2 tcpdump -i eth0 -U -w "$LAB_TMP/tcp.pcap" -c 8 "ip6 src fd00:76::1 and tcp dst port $TCP_PORT" \
 	>/dev/null 2>&1 &
