@@ -8,6 +8,7 @@
 #      vx6-$$-n1               vx6-$$-n2               vx6-$$-n3
 #      fd00:76::1              fd00:76::2              fd00:76::3
 #      vx6d (client)           vx6d (owner)            vx6d (client)
+#      tcp link to n2          tcp :7700, quic :7701   no peers; QUIC dial
 #      127.0.0.1:15022 ->      sshd 127.0.0.1:22       127.0.0.1:15023 ->
 #        n2.ssh (named)        sink 127.0.0.1:9000       ssh (direct-IPv6)
 #      127.0.0.1:15900 ->      services: ssh, sink,
@@ -15,9 +16,9 @@
 #      127.0.0.1:15432 ->      postgres 127.0.0.1:5432
 #        n2.db                   (service db)
 #
-# n1 and n3 keep TCP links to n2; "tun" is off everywhere. Checks: ssh
+# n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode; "tun" is off everywhere. Checks: ssh
 # through a named forward runs a command on n2; 200 MB through a forward
-# match their SHA-256 (the sink answers with its digest after our FIN, so
+# (over TCP and over QUIC) match their SHA-256 (the sink answers with its digest after our FIN, so
 # half-close works both ways); direct-IPv6 mode; an unpublished name and a
 # caller not on the allow list are refused with the owner's reason in the
 # client's log; psql and a bounded pgbench run through n2.db (when
@@ -26,10 +27,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+QUIC_PORT=7701
+
 lab_require_netns
 lab_require_bins
 command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || skip "needs OpenSSH server"
 lab_create 3
+# n2 also listens on QUIC, which n3's direct-IPv6 forwards use.
+node_setup 2
+jq --argjson q "{\"address\": \"::\", \"port\": $QUIC_PORT, \"transport\": \"quic\"}" \
+	'.listen += [$q]' "${NODE_CFG[2]}" >"${NODE_CFG[2]}.q" && mv "${NODE_CFG[2]}.q" "${NODE_CFG[2]}"
 for i in 1 2 3; do lab_start_node "$i"; done
 
 vx() { local i=$1; shift; node_exec "$i" "$VX6" --state-dir "${NODE_DIR[i]}" "$@"; }
@@ -41,9 +48,7 @@ ID3=$(nid 3)
 link_up() { [[ $(vx "$1" links --json 2>/dev/null | jq -r --arg pk "$2" '.links[] | select(.public_key == $pk) | .state') == up ]]; }
 
 vx 1 peer add "$PK2" --endpoint "[fd00:76::2]:$LAB_NODE_PORT"
-vx 3 peer add "$PK2" --endpoint "[fd00:76::2]:$LAB_NODE_PORT"
 wait_for 15 "n1->n2 link up" link_up 1 "$PK2"
-wait_for 15 "n3->n2 link up" link_up 3 "$PK2"
 
 say "n2 publishes ssh, sink and priv"
 lab_sshd 2 127.0.0.1
@@ -85,7 +90,7 @@ wait_for 20 "ssh through n1's forward runs a command on n2" on_n2 1 15022
 
 say "200 MB through n1's forward to n2's sink"
 SEND="import socket,hashlib,os,sys
-h=hashlib.sha256(); n=200*1024*1024; s=socket.create_connection(('127.0.0.1',15900))
+h=hashlib.sha256(); n=int(sys.argv[2])<<20; s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))
 left=n
 while left:
     b=os.urandom(min(1<<20,left)); h.update(b); s.sendall(b); left-=len(b)
@@ -95,15 +100,28 @@ while True:
     if not b: break
     r+=b
 print('%d %s'%(n,h.hexdigest())); print(r.decode().strip())"
-out=$(ip netns exec "${NODE_NS[1]}" timeout 120 python3 -c "$SEND")
-sent=$(sed -n 1p <<<"$out")
-got=$(sed -n 2p <<<"$out")
-assert_eq "sink received 200 MB with the same SHA-256" "$got" "$sent"
+# send_sha I PORT MB: send MB random megabytes through node I's forward
+# on PORT; the sink's answer must name the same size and SHA-256.
+send_sha() {
+	local out
+	out=$(ip netns exec "${NODE_NS[$1]}" timeout 120 python3 -c "$SEND" "$2" "$3") ||
+		fail "sender through port $2 failed"
+	assert_eq "sink received $3 MB with the same SHA-256" "$(sed -n 2p <<<"$out")" \
+		"$(sed -n 1p <<<"$out")"
+}
+send_sha 1 15900 200
 
-say "n3: direct-IPv6 mode"
-vx 3 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" ssh --listen 127.0.0.1:15023
+say "n3: direct-IPv6 mode over QUIC (n3 has no peer configured: no discovery at all)"
+vx 3 connect --addr "[fd00:76::2]:$QUIC_PORT" --node "$PK2" --transport quic ssh \
+	--listen 127.0.0.1:15023
 wait_for 20 "ssh through n3's direct forward" on_n2 3 15023
-vx 3 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" priv --listen 127.0.0.1:15024
+assert_eq "n3's link to n2 is QUIC" \
+	"$(vx 3 links --json | jq -r --arg pk "$PK2" '.links[] | select(.public_key == $pk) | .transport')" quic
+vx 3 connect --addr "[fd00:76::2]:$QUIC_PORT" --node "$PK2" --transport quic priv \
+	--listen 127.0.0.1:15024
+vx 3 connect --addr "[fd00:76::2]:$QUIC_PORT" --node "$PK2" --transport quic sink \
+	--listen 127.0.0.1:15901
+send_sha 3 15901 200
 wait_for 20 "n3 is on priv's allow list" on_n2 3 15024
 
 say "refusals reach the client's log"
