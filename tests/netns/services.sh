@@ -19,7 +19,8 @@
 # n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode; "tun" is off everywhere. Checks: ssh
 # through a named forward runs a command on n2; 200 MB through a forward
 # (over TCP and over QUIC) match their SHA-256 (the sink answers with its digest after our FIN, so
-# half-close works both ways); direct-IPv6 mode; an unpublished name and a
+# half-close works both ways); a sink that stalls holds the sender back
+# (end-to-end backpressure); direct-IPv6 mode; an unpublished name and a
 # caller not on the allow list are refused with the owner's reason in the
 # client's log; psql and a bounded pgbench run through n2.db (when
 # PostgreSQL is installed); services and forwards survive a restart; restarting the
@@ -64,6 +65,8 @@ while True:
     c.sendall(('%d %s\n'%(n,h.hexdigest())).encode()); c.close()"
 ip netns exec "${NODE_NS[2]}" python3 -c "$SINK" &
 LAB_PIDS+=("$!")
+listening() { ip netns exec "${NODE_NS[$1]}" ss -Htln "sport = :$2" | grep -q .; }
+wait_for 10 "the sink listens" listening 2 9000
 vx 2 service add ssh --target 127.0.0.1:22
 vx 2 service add sink --target 127.0.0.1:9000
 vx 2 service add priv --target 127.0.0.1:22 --allow "$ID3"
@@ -110,6 +113,36 @@ send_sha() {
 		"$(sed -n 1p <<<"$out")"
 }
 send_sha 1 15900 200
+
+say "backpressure: a sink that stalls 5 s holds the sender back"
+# The stalling sink: accepts, waits 5 s, then reads like the other one.
+STALL="${SINK/9000/9002}"
+STALL="${STALL/h=hashlib.sha256(); n=0/time.sleep(5); h=hashlib.sha256(); n=0}"
+ip netns exec "${NODE_NS[2]}" python3 -c "import time
+$STALL" &
+LAB_PIDS+=("$!")
+wait_for 10 "the stalling sink listens" listening 2 9002
+vx 2 service add slow --target 127.0.0.1:9002
+vx 1 connect n2.slow --listen 127.0.0.1:15902
+PROG="import socket,sys,os
+s=socket.create_connection(('127.0.0.1',15902)); b=os.urandom(1<<20); n=0
+for i in range(200):
+    s.sendall(b); n+=len(b)
+    open(sys.argv[1]+'.tmp','w').write(str(n)); os.replace(sys.argv[1]+'.tmp',sys.argv[1])
+s.shutdown(socket.SHUT_WR); print(s.recv(4096).decode().strip())"
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+rss2=$(rss_kb "${NODE_PID[2]}")
+ip netns exec "${NODE_NS[1]}" timeout 60 python3 -c "$PROG" "$LAB_TMP/progress" >"$LAB_TMP/slow.out" &
+slow_pid=$!
+LAB_PIDS+=("$slow_pid")
+sleep 3
+sent=$(cat "$LAB_TMP/progress" 2>/dev/null || echo 0)
+grow=$(($(rss_kb "${NODE_PID[2]}") - rss2))
+say "during the stall: sender got $((sent >> 20)) MB out, n2's vx6d grew by $((grow / 1024)) MB"
+assert "the sender is held back while the sink stalls" test "$sent" -lt $((64 << 20))
+assert "n2's vx6d does not buffer the stream" test "$grow" -lt $((64 * 1024))
+wait "$slow_pid" || fail "the sender through the stalled sink failed"
+assert_match "all 200 MB arrived after the stall" "$(cat "$LAB_TMP/slow.out")" "^209715200 "
 
 say "n3: direct-IPv6 mode over QUIC (n3 has no peer configured: no discovery at all)"
 vx 3 connect --addr "[fd00:76::2]:$QUIC_PORT" --node "$PK2" --transport quic ssh \
