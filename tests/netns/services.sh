@@ -23,7 +23,8 @@
 # (end-to-end backpressure); direct-IPv6 mode; an unpublished name and a
 # caller not on the allow list are refused with the owner's reason in the
 # client's log; psql and a bounded pgbench run through n2.db (when
-# PostgreSQL is installed); services and forwards survive a restart; restarting the
+# PostgreSQL is installed); services and forwards survive a restart, and
+# a corrupt services.json or forwards.json stops vx6d with one line; restarting the
 # owner mid-session closes the open connection and the next one works.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -172,7 +173,8 @@ out=$(vx 1 forwards)
 assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
 
 say "PostgreSQL published as n2.db: psql and a bounded pgbench through n1's forward"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
+PGBIN=""
+for d in /usr/lib/postgresql/*/bin; do [[ -x $d/postgres ]] && PGBIN=$d; done
 if [[ -x $PGBIN/postgres ]] && id postgres >/dev/null 2>&1 && command -v pgbench >/dev/null; then
 	chmod 0711 "$LAB_TMP" # postgres reaches its own directory inside
 	install -d -o postgres -m 0700 "$LAB_TMP/pg"
@@ -216,4 +218,21 @@ assert "removed forward no longer listens" not ssh_via 1 15022 true
 vx 2 service remove sink
 out=$(vx 2 service list)
 assert "sink is gone" not grep -q sink <<<"$out"
+say "a corrupt services.json or forwards.json stops vx6d with one line"
+stop_node 3
+start_err() {
+	local rc=0
+	ip netns exec "${NODE_NS[3]}" timeout -k 2 10 "$VX6D" --config "${NODE_CFG[3]}" \
+		</dev/null >/dev/null 2>"$LAB_TMP/err" || rc=$?
+	assert_eq "vx6d exit status with a bad $1" "$rc" 1
+	assert_eq "one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
+	assert_match "stderr names the problem" "$(cat "$LAB_TMP/err")" "$2"
+}
+echo '{"services": [{"name": "x", "target": "192.0.2.1:22"}]}' >"${NODE_DIR[3]}/services.json"
+start_err services.json "services.json: services\[0\]\.target: Invalid target '192.0.2.1:22'"
+echo '{"services": [' >"${NODE_DIR[3]}/services.json"
+start_err services.json "services.json:[0-9]+:[0-9]+: "
+rm "${NODE_DIR[3]}/services.json"
+echo '{"forwards": [{"service": "n2.ssh", "listen": "0.0.0.0:1"}]}' >"${NODE_DIR[3]}/forwards.json"
+start_err forwards.json "forwards.json: forwards\[0\]\.listen: Invalid listen address"
 say "PASS"
