@@ -40,7 +40,7 @@ static const char connect_usage[] =
     "\n"
     "Forward a local port to a named service. Each connection to the local port\n"
     "becomes a stream to the service's owner. The first form finds the owner\n"
-    "through the registry; the second (direct-IPv6 mode) dials the given key at\n"
+    "through the registry or the DHT; the second (direct-IPv6 mode) dials the key at\n"
     "the given underlay address, with no discovery. Kept in forwards.json.\n";
 
 static const char forwards_usage[] = "Usage: vx6 forwards [--json]\n"

@@ -29,6 +29,14 @@
 #include "transport/link.h"
 
 #define SERVICES_FILE_MAX (1024 * 1024)
+#define LOOKUPS_MAX	  16 /* DHT lookups for forwards, remembered at once */
+
+/* A DHT lookup started for a forward; another for the same key waits
+ * until SVC_WAIT_MS after this one began. */
+struct fwd_lookup {
+	uint8_t key[DHT_KEY_LEN];
+	uint64_t at_ms; /* monotonic; 0: free */
+};
 
 struct services {
 	struct daemon *d;
@@ -36,6 +44,7 @@ struct services {
 	char svc_path[PATH_MAX], fwd_path[PATH_MAX];
 	struct event *republish;
 	uint64_t last_seq;
+	struct fwd_lookup look[LOOKUPS_MAX];
 };
 
 static struct services *svcs_of(struct daemon *d)
@@ -123,7 +132,39 @@ static void on_republish(evutil_socket_t fd, short what, void *arg)
 	publish_all(arg);
 }
 
-/* ---- named forwards: the registry says who owns a name ---- */
+/* ---- named forwards: the registry, then the DHT, say who owns a name ---- */
+
+/* Look `key` up in the DHT unless a lookup for it began less than
+ * SVC_WAIT_MS ago. Return -EAGAIN (one is under way: ask again) or the
+ * error that kept it from starting. The values found land in the registry
+ * (disc_lookup_done). */
+static int dht_lookup(struct services *ss, struct discovery *ds, const uint8_t key[DHT_KEY_LEN])
+{
+	uint64_t now = clock_mono_ms();
+	struct fwd_lookup *slot = NULL;
+	uint32_t id;
+	int r;
+
+	for (unsigned i = 0; i < LOOKUPS_MAX; i++) {
+		struct fwd_lookup *f = &ss->look[i];
+
+		if (f->at_ms && now - f->at_ms >= SVC_WAIT_MS)
+			f->at_ms = 0;
+		if (f->at_ms && memcmp(f->key, key, DHT_KEY_LEN) == 0)
+			return -EAGAIN;
+		if (!f->at_ms && !slot)
+			slot = f;
+	}
+	if (!slot)
+		return -EBUSY;
+	r = dht_find_value(ds->dht, key, now, &id);
+	if (r < 0)
+		return r;
+	disc_rearm(ds);
+	memcpy(slot->key, key, DHT_KEY_LEN);
+	slot->at_ms = now;
+	return -EAGAIN;
+}
 
 static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], char *why, size_t cap)
 {
@@ -142,10 +183,11 @@ static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], cha
 	}
 	service_name_key(key, name);
 	n = registry_find_services(ds->reg, key, recs, 4);
-	/* TODO(services): start a DHT lookup when the registry has nothing. #6 */
 	if (n == 0) {
-		snprintf(why, cap, "no service record for '%s' (not published?)", name);
-		return -ENOENT;
+		snprintf(why, cap,
+			 "no service record for '%s' in the registry or the DHT (not published?)",
+			 name);
+		return dht_lookup(ss, ds, key) == -EAGAIN ? -EAGAIN : -ENOENT;
 	}
 	memcpy(out_pk, recs[0]->pk, NODE_PK_LEN);
 	l = link_find(d->links, &recs[0]->owner);
@@ -161,6 +203,8 @@ static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], cha
 			return 0;
 	}
 	snprintf(why, cap, "no link to the owner of '%s' and no address to dial", name);
+	if (!nr && dht_lookup(ss, ds, recs[0]->owner.b) == -EAGAIN)
+		return -EAGAIN; /* its node record, with the endpoints */
 	return -ENOENT;
 }
 

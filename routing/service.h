@@ -42,6 +42,7 @@ struct svc_mgr;
 #define SVC_STREAMS_PER_PEER	128
 #define SVC_CONNS_PER_FORWARD	256
 #define SVC_WAIT_MS		10000	     /* link up + ACCEPT, per client connection */
+#define SVC_RESOLVE_RETRY_MS	250	     /* asking the host again while it looks up */
 #define SVC_BUF_MAX		(256 * 1024) /* local output buffered before backpressure */
 
 /* A local service (owner side). */
@@ -74,7 +75,9 @@ struct svc_host {
 	void *ctx;
 	/* Resolve a "node.service" name to the owner's public key, and start a
 	 * link to it if there is none (the manager waits for it to come up).
-	 * Return 0, or -ENOENT with a reason in `why`. */
+	 * Return 0, -EAGAIN (a lookup is under way: the manager asks again
+	 * every SVC_RESOLVE_RETRY_MS until SVC_WAIT_MS), or -ENOENT; on
+	 * failure write a reason into `why`. */
 	int (*resolve)(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], char *why,
 		       size_t why_cap);
 };

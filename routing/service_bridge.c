@@ -310,6 +310,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->state == SVC_CONN_RESOLVING) {
+		svc_forward_retry(c);
+		return;
+	}
 	log_notice(LD_ROUTE, "Failed to open service '%s': timed out (%s)", c->name,
 		   c->state == SVC_CONN_ACCEPTED ? "no link to the owner" : "no answer");
 	conn_abort(c, ETIMEDOUT);

@@ -64,26 +64,44 @@ static int fwd_index(const struct svc_mgr *m, uint16_t port)
 	return -1;
 }
 
-static void start(struct svc_mgr *m, struct svc_fwd_slot *fs, evutil_socket_t fd)
+/* The owner is known: wait for its link (svc_mgr_on_link_up) or open now. */
+static void owner_known(struct svc_conn *c, const uint8_t pk[NODE_PK_LEN])
 {
-	struct node_id id;
-	uint8_t pk[NODE_PK_LEN];
-	char why[160] = "unknown";
-	struct svc_conn *c;
 	struct link *l;
 
-	if (fs->f.direct) {
-		memcpy(pk, fs->f.pk, sizeof(pk));
-		link_mgr_connect(m->links, pk, &fs->f.ep, fs->f.kind);
-	} else if (!m->host.resolve ||
-		   m->host.resolve(m->host.ctx, fs->f.service, pk, why, sizeof(why)) < 0) {
-		log_notice(LD_ROUTE, "Failed to open service '%s': %s", fs->f.service, why);
-		fs->refused++;
-		close(fd);
+	node_id_from_pubkey(&c->peer, pk);
+	c->state = SVC_CONN_ACCEPTED;
+	svc_conn_arm(c);
+	l = link_find(c->m->links, &c->peer);
+	if (l && link_is_up(l))
+		svc_conn_client_start(c, l);
+}
+
+void svc_forward_retry(struct svc_conn *c)
+{
+	struct svc_mgr *m = c->m;
+	uint8_t pk[NODE_PK_LEN];
+	char why[160] = "unknown";
+	struct timeval tv = {0, SVC_RESOLVE_RETRY_MS * 1000};
+	int r = m->host.resolve(m->host.ctx, c->name, pk, why, sizeof(why));
+
+	if (r == 0) {
+		owner_known(c, pk);
 		return;
 	}
-	node_id_from_pubkey(&id, pk);
-	c = svc_conn_new(m, false, &id);
+	if (r == -EAGAIN && ++c->tries < SVC_WAIT_MS / SVC_RESOLVE_RETRY_MS) {
+		evtimer_add(c->timer, &tv);
+		return;
+	}
+	log_notice(LD_ROUTE, "Failed to open service '%s': %s", c->name, why);
+	svc_conn_close(c);
+}
+
+static void start(struct svc_mgr *m, struct svc_fwd_slot *fs, evutil_socket_t fd)
+{
+	struct node_id none = {0};
+	struct svc_conn *c = svc_conn_new(m, false, &none);
+
 	if (!c) {
 		close(fd);
 		return;
@@ -99,9 +117,17 @@ static void start(struct svc_mgr *m, struct svc_fwd_slot *fs, evutil_socket_t fd
 		return;
 	}
 	fs->accepted++;
-	l = link_find(m->links, &id);
-	if (l && link_is_up(l))
-		svc_conn_client_start(c, l);
+	if (fs->f.direct) {
+		link_mgr_connect(m->links, fs->f.pk, &fs->f.ep, fs->f.kind);
+		owner_known(c, fs->f.pk);
+		return;
+	}
+	if (!m->host.resolve) {
+		svc_conn_close(c);
+		return;
+	}
+	c->state = SVC_CONN_RESOLVING;
+	svc_forward_retry(c);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,

@@ -18,6 +18,7 @@ enum svc_conn_state {
 	SVC_CONN_CONNECTING = 3, /* owner: OPEN checked, connecting to the target */
 	SVC_CONN_BRIDGING = 4,	 /* ACCEPT 0 sent or received: bytes flow */
 	SVC_CONN_CLOSED = 5,	 /* waiting for the reaper */
+	SVC_CONN_RESOLVING = 6,	 /* client: accepted, the host is looking the owner up */
 };
 
 struct svc_conn {
@@ -41,6 +42,7 @@ struct svc_conn {
 	bool peer_fin;	/* FIN received from the stream */
 	bool shut_wr;	/* shutdown(SHUT_WR) done on the local socket */
 	bool blocked;	/* the link took less than offered: reading paused */
+	unsigned tries; /* RESOLVING: resolve attempts so far */
 };
 
 struct svc_fwd_slot {
@@ -78,5 +80,7 @@ void svc_conn_writable(struct svc_conn *c, struct link *l);
 void svc_conn_reap(struct svc_mgr *m);
 void svc_conn_setup_bev(struct svc_conn *c);
 void svc_conn_arm(struct svc_conn *c);
+/* service_forward.c: ask the host again for a RESOLVING connection. */
+void svc_forward_retry(struct svc_conn *c);
 
 #endif /* VX6_ROUTING_SERVICE_INTERNAL_H */

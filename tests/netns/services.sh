@@ -168,7 +168,7 @@ assert "unpublished name is refused" not ssh_via 1 15033 true
 logged() { grep -q "$1" "${NODE_LOG[1]}"; }
 wait_for 5 "n1 logs 'not allowed'" logged "Failed to open service 'n2.priv'.*not allowed"
 wait_for 5 "n1 logs 'no such service'" logged "Failed to open service 'direct.nope'.*no such service"
-wait_for 5 "n1 logs no record" logged "Failed to open service 'n2.nope'.*no service record"
+wait_for 15 "n1 logs no record (after its DHT lookup)" logged "Failed to open service 'n2.nope'.*no service record"
 out=$(vx 1 forwards)
 assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
 
