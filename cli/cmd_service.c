@@ -301,10 +301,14 @@ int cmd_forwards_main(struct cli_ctx *ctx, int argc, char **argv)
 			const char *s = json_string_value(json_object_get(f, "service"));
 			const char *ad = json_string_value(json_object_get(f, "addr"));
 
-			fprintf(ctx->out, "%-22s -> %s%s%s\n",
+			fprintf(ctx->out,
+				"%-22s -> %s%s%s  (%lld active, %lld accepted, %lld refused)\n",
 				cli_escape_str(a, sizeof(a), l ? l : "?"),
 				cli_escape_str(b, sizeof(b), s ? s : "?"), ad ? " at " : "",
-				ad ? ad : "");
+				ad ? ad : "",
+				(long long)json_integer_value(json_object_get(f, "active")),
+				(long long)json_integer_value(json_object_get(f, "accepted")),
+				(long long)json_integer_value(json_object_get(f, "refused")));
 		}
 	}
 	json_decref(res);

@@ -74,7 +74,7 @@ void api_services_delete(struct daemon *d, struct evhttp_request *req, const cha
 void api_forwards_get(struct daemon *d, struct evhttp_request *req, const char *tail)
 {
 	(void)tail;
-	admin_reply_json(req, 200, json_pack("{s:o}", "forwards", daemon_forwards_json(d)));
+	admin_reply_json(req, 200, json_pack("{s:o}", "forwards", daemon_forwards_json(d, true)));
 }
 
 void api_forwards_post(struct daemon *d, struct evhttp_request *req, const char *tail)

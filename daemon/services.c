@@ -236,7 +236,7 @@ static int save_services(struct services *ss)
 
 static int save_forwards(struct services *ss)
 {
-	json_t *a = daemon_forwards_json(ss->d);
+	json_t *a = daemon_forwards_json(ss->d, false);
 
 	return a ? save_file(ss->fwd_path, "forwards", a) : -ENOMEM;
 }
@@ -526,14 +526,22 @@ json_t *daemon_services_json(struct daemon *d)
 	return a;
 }
 
-json_t *daemon_forwards_json(struct daemon *d)
+json_t *daemon_forwards_json(struct daemon *d, bool with_stats)
 {
 	struct services *ss = svcs_of(d);
 	const struct svc_forward *f;
 	struct svc_forward_info fi;
 	json_t *a = json_array();
 
-	for (unsigned i = 0; a && ss && (f = svc_forward_at(ss->mgr, i, &fi)); i++)
-		json_array_append_new(a, services_fwd_to_json(f)); /* steals */
+	for (unsigned i = 0; a && ss && (f = svc_forward_at(ss->mgr, i, &fi)); i++) {
+		json_t *o = services_fwd_to_json(f);
+
+		if (o && with_stats) {
+			json_object_set_new(o, "accepted", json_integer((json_int_t)fi.accepted));
+			json_object_set_new(o, "refused", json_integer((json_int_t)fi.refused));
+			json_object_set_new(o, "active", json_integer((json_int_t)fi.active));
+		}
+		json_array_append_new(a, o); /* steals o */
+	}
 	return a;
 }

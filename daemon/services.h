@@ -47,6 +47,8 @@ int daemon_services_remove(struct daemon *d, const char *name, char *err, size_t
 int daemon_forwards_add(struct daemon *d, const struct svc_forward *f, char *err, size_t cap);
 int daemon_forwards_remove(struct daemon *d, uint16_t port, char *err, size_t cap);
 json_t *daemon_services_json(struct daemon *d);
-json_t *daemon_forwards_json(struct daemon *d);
+/* With `with_stats`, each forward also has "accepted", "refused" and
+ * "active" (connections); the state file has none. */
+json_t *daemon_forwards_json(struct daemon *d, bool with_stats);
 
 #endif /* VX6_DAEMON_SERVICES_H */

@@ -375,6 +375,7 @@ static void client_accept(struct svc_conn *c, struct link *l, const struct svc_a
 		log_notice(LD_ROUTE, "Failed to open service '%s' at %s: %s: \"%s\"", c->name, fp,
 			   svc_status_name(a->status), a->reason);
 		c->m->st.refused_out++;
+		svc_forward_refused(c->m, c->fwd_port);
 		conn_abort(c, ECONNREFUSED);
 		return;
 	}

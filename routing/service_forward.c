@@ -94,7 +94,15 @@ void svc_forward_retry(struct svc_conn *c)
 		return;
 	}
 	log_notice(LD_ROUTE, "Failed to open service '%s': %s", c->name, why);
+	svc_forward_refused(m, c->fwd_port);
 	svc_conn_close(c);
+}
+
+void svc_forward_refused(struct svc_mgr *m, uint16_t port)
+{
+	for (unsigned i = 0; i < SVC_FORWARDS_MAX; i++)
+		if (m->fwd[i].used && m->fwd[i].port == port)
+			m->fwd[i].refused++;
 }
 
 static void start(struct svc_mgr *m, struct svc_fwd_slot *fs, evutil_socket_t fd)

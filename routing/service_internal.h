@@ -82,5 +82,7 @@ void svc_conn_setup_bev(struct svc_conn *c);
 void svc_conn_arm(struct svc_conn *c);
 /* service_forward.c: ask the host again for a RESOLVING connection. */
 void svc_forward_retry(struct svc_conn *c);
+/* Count a connection of the forward on local `port` that did not get through. */
+void svc_forward_refused(struct svc_mgr *m, uint16_t port);
 
 #endif /* VX6_ROUTING_SERVICE_INTERNAL_H */

@@ -171,6 +171,7 @@ wait_for 5 "n1 logs 'no such service'" logged "Failed to open service 'direct.no
 wait_for 15 "n1 logs no record (after its DHT lookup)" logged "Failed to open service 'n2.nope'.*no service record"
 out=$(vx 1 forwards)
 assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
+assert_match "the refused forward counts its refusal" "$out" "127.0.0.1:15031 +-> n2.priv .*[1-9][0-9]* refused"
 
 say "PostgreSQL published as n2.db: psql and a bounded pgbench through n1's forward"
 PGBIN=""
