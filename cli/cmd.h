@@ -80,13 +80,31 @@ int cmd_bench_main(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_resolve_main(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_peers_main(struct cli_ctx *ctx, int argc, char **argv);
 
+#define CMD_SERVICE_ALLOW_MAX 32
+
+/* Arguments of `vx6 service`, `vx6 connect` and `vx6 forwards`. */
+struct cmd_service_args {
+	const char *pos[3]; /* positionals: verb and name, or the service name */
+	unsigned n_pos;
+	const char *target, *listen, *addr, *node, *transport;
+	const char *allow[CMD_SERVICE_ALLOW_MAX];
+	unsigned n_allow;
+	bool private_;
+};
+
 /* vx6 service add NAME --target ADDR:PORT [--allow NODE ...] [--private]
  * vx6 service remove NAME | vx6 service list [--json] */
+enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
+				 struct cmd_service_args *out);
 int cmd_service_main(struct cli_ctx *ctx, int argc, char **argv);
 /* vx6 connect NODENAME.NAME --listen 127.0.0.1:PORT
  * vx6 connect --addr [IPV6]:PORT --node NODE_KEY NAME --listen ... */
+enum cli_parse cmd_connect_parse(struct cli_ctx *ctx, int argc, char **argv,
+				 struct cmd_service_args *out);
 int cmd_connect_main(struct cli_ctx *ctx, int argc, char **argv);
 /* vx6 forwards [--json] | vx6 forwards remove PORT */
+enum cli_parse cmd_forwards_parse(struct cli_ctx *ctx, int argc, char **argv,
+				  struct cmd_service_args *out);
 int cmd_forwards_main(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif /* VX6_CLI_CMD_H */

@@ -14,7 +14,7 @@
 #include "cli/cmd.h"
 #include "cli/text.h"
 
-#define ALLOW_MAX 32
+#define ALLOW_MAX CMD_SERVICE_ALLOW_MAX
 
 static const char service_usage[] =
     "Usage: vx6 service add NAME --target 127.0.0.1:PORT [--allow NODE ...] [--private]\n"
@@ -74,17 +74,8 @@ static const struct cli_opt svc_opts[] = {
     {NULL, false, 0},
 };
 
-struct svc_args {
-	const char *pos[3];
-	unsigned n_pos;
-	const char *target, *listen, *addr, *node, *transport;
-	const char *allow[ALLOW_MAX];
-	unsigned n_allow;
-	bool private_;
-};
-
 static enum cli_parse parse(struct cli_ctx *ctx, int argc, char **argv, const char *prog,
-			    const char *usage, struct svc_args *out)
+			    const char *usage, struct cmd_service_args *out)
 {
 	struct cli_args a;
 	const char *val;
@@ -129,6 +120,95 @@ static enum cli_parse parse(struct cli_ctx *ctx, int argc, char **argv, const ch
 	}
 	if (!cli_args_is_done(&a))
 		return CLI_PARSE_USAGE;
+	return CLI_PARSE_RUN;
+}
+
+static enum cli_parse usage_error(struct cli_ctx *ctx, const char *who, const char *msg)
+{
+	fprintf(ctx->err, "%s: %s; see '%s --help'\n", who, msg, who);
+	return CLI_PARSE_USAGE;
+}
+
+static bool is_label(const char *s)
+{
+	return s[0] && strlen(s) <= 63 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
+}
+
+enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
+				 struct cmd_service_args *out)
+{
+	const char *w = "vx6 service";
+	enum cli_parse p = parse(ctx, argc, argv, w, service_usage, out);
+	bool conn_opts = out->listen || out->addr || out->node || out->transport;
+
+	if (p != CLI_PARSE_RUN)
+		return p;
+	if (out->n_pos == 0)
+		return usage_error(ctx, w, "missing a subcommand: add, remove or list");
+	if (strcmp(out->pos[0], "list") == 0) {
+		if (out->n_pos != 1 || out->target || out->n_allow || out->private_ || conn_opts)
+			return usage_error(ctx, w, "'list' takes no arguments");
+		return CLI_PARSE_RUN;
+	}
+	if (strcmp(out->pos[0], "add") != 0 && strcmp(out->pos[0], "remove") != 0)
+		return usage_error(ctx, w, "unknown subcommand: expected add, remove or list");
+	if (out->n_pos != 2)
+		return usage_error(ctx, w, "expected one service NAME");
+	if (!is_label(out->pos[1]))
+		return usage_error(ctx, w,
+				   "Invalid service name: 1..63 characters of a-z, 0-9 and '-'");
+	if (conn_opts)
+		return usage_error(
+		    ctx, w, "--listen, --addr, --node and --transport are for 'vx6 connect'");
+	if (strcmp(out->pos[0], "remove") == 0) {
+		if (out->target || out->n_allow || out->private_)
+			return usage_error(ctx, w, "'remove' takes only a NAME");
+		return CLI_PARSE_RUN;
+	}
+	if (!out->target)
+		return usage_error(ctx, w, "'add' needs --target 127.0.0.1:PORT");
+	return CLI_PARSE_RUN;
+}
+
+enum cli_parse cmd_connect_parse(struct cli_ctx *ctx, int argc, char **argv,
+				 struct cmd_service_args *out)
+{
+	const char *w = "vx6 connect";
+	enum cli_parse p = parse(ctx, argc, argv, w, connect_usage, out);
+
+	if (p != CLI_PARSE_RUN)
+		return p;
+	if (out->n_pos != 1)
+		return usage_error(ctx, w, "expected one service name");
+	if (!out->listen)
+		return usage_error(ctx, w, "missing --listen 127.0.0.1:PORT");
+	if (out->target || out->n_allow || out->private_)
+		return usage_error(ctx, w,
+				   "--target, --allow and --private are for 'vx6 service add'");
+	if ((out->addr || out->node || out->transport) && (!out->addr || !out->node))
+		return usage_error(ctx, w, "direct-IPv6 mode needs both --addr and --node");
+	return CLI_PARSE_RUN;
+}
+
+enum cli_parse cmd_forwards_parse(struct cli_ctx *ctx, int argc, char **argv,
+				  struct cmd_service_args *out)
+{
+	const char *w = "vx6 forwards";
+	enum cli_parse p = parse(ctx, argc, argv, w, forwards_usage, out);
+
+	if (p != CLI_PARSE_RUN)
+		return p;
+	if (out->target || out->n_allow || out->private_ || out->listen || out->addr || out->node ||
+	    out->transport)
+		return usage_error(ctx, w, "takes no options but --json");
+	if (out->n_pos == 0)
+		return CLI_PARSE_RUN;
+	if (out->n_pos != 2 || strcmp(out->pos[0], "remove") != 0)
+		return usage_error(ctx, w, "expected no argument or 'remove PORT'");
+	if (strspn(out->pos[1], "0123456789") != strlen(out->pos[1]) || strlen(out->pos[1]) > 5 ||
+	    atoi(out->pos[1]) < 1 || atoi(out->pos[1]) > 65535)
+		return usage_error(ctx, w, "PORT must be a number from 1 to 65535");
 	return CLI_PARSE_RUN;
 }
 
@@ -177,33 +257,27 @@ static void print_services(const struct cli_ctx *ctx, const json_t *res)
 
 int cmd_service_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct svc_args args;
-	json_t *res = NULL, *body;
+	struct cmd_service_args args;
+	json_t *res = NULL, *body, *allow;
 	char path[256];
-	enum cli_parse p = parse(ctx, argc, argv, "vx6 service", service_usage, &args);
+	enum cli_parse p = cmd_service_parse(ctx, argc, argv, &args);
 	int r;
 
 	if (p != CLI_PARSE_RUN)
 		return cli_parse_exit(p);
-	if (args.n_pos == 1 && strcmp(args.pos[0], "list") == 0) {
+	if (strcmp(args.pos[0], "list") == 0) {
 		r = call(ctx, "GET", "/api/v1/services", NULL, &res);
-		if (r == 0)
-			ctx->json ? cli_print_json(ctx, res) : print_services(ctx, res);
-	} else if (args.n_pos == 2 && strcmp(args.pos[0], "remove") == 0) {
-		if (strspn(args.pos[1], "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-			strlen(args.pos[1]) ||
-		    strlen(args.pos[1]) > 63) {
-			fprintf(ctx->err, "vx6 service: Invalid service name '%.80s'\n",
-				args.pos[1]);
-			return CLI_EXIT_USAGE;
-		}
+		if (r == 0 && ctx->json)
+			cli_print_json(ctx, res);
+		else if (r == 0)
+			print_services(ctx, res);
+	} else if (strcmp(args.pos[0], "remove") == 0) {
 		snprintf(path, sizeof(path), "/api/v1/services/%s", args.pos[1]);
 		r = call(ctx, "DELETE", path, NULL, &res);
 		if (r == 0)
 			fprintf(ctx->out, "removed service %s\n", args.pos[1]);
-	} else if (args.n_pos == 2 && strcmp(args.pos[0], "add") == 0 && args.target) {
-		json_t *allow = json_array();
-
+	} else {
+		allow = json_array();
 		for (unsigned i = 0; allow && i < args.n_allow; i++)
 			json_array_append_new(allow, json_string(args.allow[i])); /* steals */
 		body = json_pack("{s:s, s:s, s:o, s:s}", "name", args.pos[1], "target", args.target,
@@ -214,10 +288,6 @@ int cmd_service_main(struct cli_ctx *ctx, int argc, char **argv)
 			cli_print_json(ctx, res);
 		else if (r == 0)
 			fprintf(ctx->out, "service %s published\n", args.pos[1]);
-	} else {
-		fprintf(ctx->err, "vx6 service: expected 'add NAME --target ADDR:PORT', "
-				  "'remove NAME' or 'list' (see --help)\n");
-		return CLI_EXIT_USAGE;
 	}
 	json_decref(res);
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
@@ -225,30 +295,19 @@ int cmd_service_main(struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_connect_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct svc_args args;
+	struct cmd_service_args args;
 	json_t *res = NULL, *body;
-	enum cli_parse p = parse(ctx, argc, argv, "vx6 connect", connect_usage, &args);
+	enum cli_parse p = cmd_connect_parse(ctx, argc, argv, &args);
 	int r;
 
 	if (p != CLI_PARSE_RUN)
 		return cli_parse_exit(p);
-	if (args.n_pos != 1 || !args.listen) {
-		fprintf(ctx->err, "vx6 connect: expected a service name and --listen "
-				  "127.0.0.1:PORT (see --help)\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (args.addr || args.node || args.transport) {
-		if (!args.addr || !args.node) {
-			fprintf(ctx->err,
-				"vx6 connect: direct mode needs both --addr and --node\n");
-			return CLI_EXIT_USAGE;
-		}
+	if (args.addr)
 		body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "service", args.pos[0], "listen",
 				 args.listen, "node", args.node, "addr", args.addr, "transport",
 				 args.transport ? args.transport : "tcp");
-	} else {
+	else
 		body = json_pack("{s:s, s:s}", "service", args.pos[0], "listen", args.listen);
-	}
 	r = call(ctx, "POST", "/api/v1/forwards", body, &res);
 	if (r == 0 && ctx->json)
 		cli_print_json(ctx, res);
@@ -258,58 +317,50 @@ int cmd_connect_main(struct cli_ctx *ctx, int argc, char **argv)
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+static void print_forwards(const struct cli_ctx *ctx, const json_t *res)
+{
+	const json_t *arr = json_object_get(res, "forwards"), *f;
+	char a[CLI_QUOTE_MAX], b[CLI_QUOTE_MAX];
+	size_t i;
+
+	if (json_array_size(arr) == 0)
+		fprintf(ctx->out, "no forwards\n");
+	json_array_foreach(arr, i, f)
+	{
+		const char *l = json_string_value(json_object_get(f, "listen"));
+		const char *s = json_string_value(json_object_get(f, "service"));
+		const char *ad = json_string_value(json_object_get(f, "addr"));
+
+		fprintf(ctx->out, "%-22s -> %s%s%s  (%lld active, %lld accepted, %lld refused)\n",
+			cli_escape_str(a, sizeof(a), l ? l : "?"),
+			cli_escape_str(b, sizeof(b), s ? s : "?"), ad ? " at " : "", ad ? ad : "",
+			(long long)json_integer_value(json_object_get(f, "active")),
+			(long long)json_integer_value(json_object_get(f, "accepted")),
+			(long long)json_integer_value(json_object_get(f, "refused")));
+	}
+}
+
 int cmd_forwards_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct svc_args args;
+	struct cmd_service_args args;
 	json_t *res = NULL;
-	char path[64], a[CLI_QUOTE_MAX], b[CLI_QUOTE_MAX];
-	enum cli_parse p = parse(ctx, argc, argv, "vx6 forwards", forwards_usage, &args);
-	const json_t *arr, *f;
-	size_t i;
+	char path[64];
+	enum cli_parse p = cmd_forwards_parse(ctx, argc, argv, &args);
 	int r;
 
 	if (p != CLI_PARSE_RUN)
 		return cli_parse_exit(p);
-	if (args.n_pos == 2 && strcmp(args.pos[0], "remove") == 0) {
-		if (strspn(args.pos[1], "0123456789") != strlen(args.pos[1]) ||
-		    strlen(args.pos[1]) > 5) {
-			fprintf(ctx->err, "vx6 forwards: '%.20s' is not a port number\n",
-				args.pos[1]);
-			return CLI_EXIT_USAGE;
-		}
+	if (args.n_pos == 2) {
 		snprintf(path, sizeof(path), "/api/v1/forwards/%s", args.pos[1]);
 		r = call(ctx, "DELETE", path, NULL, &res);
 		if (r == 0)
 			fprintf(ctx->out, "removed forward %s\n", args.pos[1]);
-		json_decref(res);
-		return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-	}
-	if (args.n_pos != 0) {
-		fprintf(ctx->err, "vx6 forwards: expected no argument or 'remove PORT'\n");
-		return CLI_EXIT_USAGE;
-	}
-	r = call(ctx, "GET", "/api/v1/forwards", NULL, &res);
-	if (r == 0 && ctx->json) {
-		cli_print_json(ctx, res);
-	} else if (r == 0) {
-		arr = json_object_get(res, "forwards");
-		if (json_array_size(arr) == 0)
-			fprintf(ctx->out, "no forwards\n");
-		json_array_foreach(arr, i, f)
-		{
-			const char *l = json_string_value(json_object_get(f, "listen"));
-			const char *s = json_string_value(json_object_get(f, "service"));
-			const char *ad = json_string_value(json_object_get(f, "addr"));
-
-			fprintf(ctx->out,
-				"%-22s -> %s%s%s  (%lld active, %lld accepted, %lld refused)\n",
-				cli_escape_str(a, sizeof(a), l ? l : "?"),
-				cli_escape_str(b, sizeof(b), s ? s : "?"), ad ? " at " : "",
-				ad ? ad : "",
-				(long long)json_integer_value(json_object_get(f, "active")),
-				(long long)json_integer_value(json_object_get(f, "accepted")),
-				(long long)json_integer_value(json_object_get(f, "refused")));
-		}
+	} else {
+		r = call(ctx, "GET", "/api/v1/forwards", NULL, &res);
+		if (r == 0 && ctx->json)
+			cli_print_json(ctx, res);
+		else if (r == 0)
+			print_forwards(ctx, res);
 	}
 	json_decref(res);
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
