@@ -29,7 +29,7 @@ static const char service_usage[] =
     "Options:\n"
     "  --target ADDR:PORT  127.0.0.1:PORT or [::1]:PORT\n"
     "  --allow NODE        repeatable; at most 32\n"
-    "  --private           do not publish in the DHT (peer sync only)\n"
+    "  --private           keep the record on this node (reach it in direct mode)\n"
     "  --json              (list) print the API's JSON\n"
     "  --help, -h          show this help\n";
 

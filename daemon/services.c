@@ -85,7 +85,13 @@ static int publish_one(struct services *ss, const struct svc_service *s)
 		r = service_record_encode(&rec, buf, sizeof(buf), &len);
 	if (r < 0)
 		return r;
-	r = disc_store_value(ds, buf, len, NULL);
+	/* A public record floods to our peers at once (disc_store_value); a
+	 * private one stays in our registry only (peer sync sends public
+	 * records only), so it is reached in direct-IPv6 mode. */
+	if (s->private_)
+		r = registry_put_service(ds->reg, buf, len, now, REGISTRY_F_PINNED);
+	else
+		r = disc_store_value(ds, buf, len, NULL);
 	if (r < 0 && r != -EALREADY)
 		return r;
 	if (!s->private_) {

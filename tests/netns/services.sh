@@ -162,6 +162,9 @@ say "refusals reach the client's log"
 vx 1 connect n2.priv --listen 127.0.0.1:15031
 vx 1 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" nope --listen 127.0.0.1:15032
 vx 1 connect n2.nope --listen 127.0.0.1:15033
+vx 2 service add hid --target 127.0.0.1:22 --private
+vx 1 connect n2.hid --listen 127.0.0.1:15034
+vx 1 connect --addr "[fd00:76::2]:$LAB_NODE_PORT" --node "$PK2" hid --listen 127.0.0.1:15035
 assert "n1 is refused priv" not ssh_via 1 15031 true
 assert "unknown service is refused" not ssh_via 1 15032 true
 assert "unpublished name is refused" not ssh_via 1 15033 true
@@ -169,6 +172,9 @@ logged() { grep -q "$1" "${NODE_LOG[1]}"; }
 wait_for 5 "n1 logs 'not allowed'" logged "Failed to open service 'n2.priv'.*not allowed"
 wait_for 5 "n1 logs 'no such service'" logged "Failed to open service 'direct.nope'.*no such service"
 wait_for 15 "n1 logs no record (after its DHT lookup)" logged "Failed to open service 'n2.nope'.*no service record"
+assert "a private service is not found by name" not ssh_via 1 15034 true
+wait_for 15 "n1 logs no record for the private service" logged "Failed to open service 'n2.hid'.*no service record"
+wait_for 20 "a private service is reached in direct-IPv6 mode" on_n2 1 15035
 out=$(vx 1 forwards)
 assert_match "forwards list" "$out" "127.0.0.1:15022 +-> n2.ssh"
 assert_match "the refused forward counts its refusal" "$out" "127.0.0.1:15031 +-> n2.priv .*[1-9][0-9]* refused"
