@@ -16,16 +16,19 @@
 #      127.0.0.1:15432 ->      postgres 127.0.0.1:5432
 #        n2.db                   (service db)
 #
-# n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode; "tun" is off everywhere. Checks: ssh
-# through a named forward runs a command on n2; 200 MB through a forward
-# (over TCP and over QUIC) match their SHA-256 (the sink answers with its digest after our FIN, so
+# n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode;
+# "tun" is off everywhere. Checks: ssh through a named forward runs a
+# command on n2; 200 MB through a forward (over TCP and over QUIC) match
+# their SHA-256 (the sink answers with its digest after our FIN, so
 # half-close works both ways); a sink that stalls holds the sender back
 # (end-to-end backpressure); direct-IPv6 mode; an unpublished name and a
 # caller not on the allow list are refused with the owner's reason in the
-# client's log; psql and a bounded pgbench run through n2.db (when
-# PostgreSQL is installed); services and forwards survive a restart, and
-# a corrupt services.json or forwards.json stops vx6d with one line; restarting the
-# owner mid-session closes the open connection and the next one works.
+# client's log; a private service is not found by name but is reached in
+# direct-IPv6 mode; psql and a bounded pgbench run through n2.db (when
+# PostgreSQL is installed); restarting the owner mid-session closes the
+# open connection and the next one works; services and forwards survive a
+# restart; a corrupt services.json or forwards.json stops vx6d with one
+# line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
