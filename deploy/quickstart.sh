@@ -47,7 +47,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 NODES=3
-STEPS=(deps build lab status api links overlay)
+STEPS=(deps build lab status api links overlay services)
 export VX6_BIN=$REPO/build
 export LAB_TUN=true # every node gets its overlay interface
 # shellcheck source=tests/netns/lib.sh
@@ -157,6 +157,25 @@ step_overlay() {
 	lab_ssh 1 "$a" 'hostname; ip -6 -brief addr show dev vx6'
 }
 
+# A named service: n2 keeps its OpenSSH server on 127.0.0.1 and publishes it
+# as n2.ssh; n1 gets a local port that reaches it (no TUN needed for this).
+step_services() {
+	banner "$1" "named services: n2 publishes its ssh as n2.ssh, n1 connects through a local port"
+	lab_sshd 2 127.0.0.1
+	node_exec 2 "$VX6" --state-dir "${NODE_DIR[2]}" service add ssh --target 127.0.0.1:22
+	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" connect n2.ssh --listen 127.0.0.1:15022
+	wait_for 20 "ssh through n1's forwarded port" forward_ssh true
+	echo "  [n1] ssh -p 15022 root@127.0.0.1 'hostname; ip -6 -brief addr show dev eth0'"
+	forward_ssh 'hostname; ip -6 -brief addr show dev eth0'
+	node_exec 1 "$VX6" --state-dir "${NODE_DIR[1]}" forwards
+}
+
+forward_ssh() {
+	ip netns exec "${NODE_NS[1]}" ssh -p 15022 -i "$LAB_TMP/ssh/client" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
+		-o LogLevel=ERROR root@127.0.0.1 "$@"
+}
+
 link_state_is() {
 	[[ $(node_exec "$1" "$VX6" --state-dir "${NODE_DIR[$1]}" links --json 2>/dev/null |
 		jq -r --arg pk "$2" '.links[] | select(.public_key == $pk) | .state') == "$3" ]]
@@ -185,4 +204,4 @@ if ((KEEP)); then
 	wait "$!" || true
 fi
 
-printf '\nquickstart: %d nodes came up, linked, and reached each other over the overlay; tearing the lab down.\n' "$NODES"
+printf '\nquickstart: %d nodes came up, linked, reached each other over the overlay and through a named service; tearing the lab down.\n' "$NODES"
