@@ -35,7 +35,6 @@
 
 struct admin_server {
 	struct evhttp *http;
-	int unix_fd;
 	char unix_path[108];
 	char token[HEX_LEN(ADMIN_TOKEN_LEN) + 1]; /* secret; wiped at shutdown */
 	uint64_t requests;
@@ -288,7 +287,6 @@ static int bind_unix(struct admin_server *as, const char *path, char *err, size_
 		unlink(path);
 		return -EIO;
 	}
-	as->unix_fd = fd;
 	snprintf(as->unix_path, sizeof(as->unix_path), "%s", path);
 	return 0;
 }
@@ -350,7 +348,6 @@ static int admin_init(struct daemon *d, char *err, size_t cap)
 
 	if (!as)
 		return -ENOMEM;
-	as->unix_fd = -1;
 	d->admin = as;
 	r = token_load(as, d->cfg->state_dir, err, cap);
 	if (r < 0)

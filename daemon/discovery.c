@@ -444,12 +444,10 @@ static void on_save(evutil_socket_t fd, short what, void *arg)
  * the last run and the configured peers. None is special. */
 static void bootstrap(struct discovery *ds)
 {
-	struct daemon *d = ds->d;
 	struct dht_contact seeds[SEEDS_MAX];
 	size_t n = registry_contacts(ds->reg, seeds, SEEDS_MAX);
 	uint32_t id;
 
-	(void)d;
 	if (n > 0)
 		dht_bootstrap(ds->dht, seeds, n, clock_mono_ms(), &id);
 }

@@ -45,7 +45,6 @@ struct link {
 	struct tp_conn *conn;	      /* established connection, borrowed */
 	struct tp_conn *dialing;      /* dial in progress, borrowed */
 	enum transport_kind conn_kind;
-	struct sockaddr_in6 conn_peer;
 	bool conn_initiator;
 
 	struct event *timer; /* backoff redial, or keepalive while up */

@@ -70,7 +70,6 @@ static int on_established(void *ctx, struct tp_conn *c, const uint8_t pk[32], vo
 	l->conn = c;
 	l->conn_kind = c->t->ops->kind;
 	l->conn_initiator = c->initiator;
-	tp_get_peer(c, &l->conn_peer);
 	l->up_since_ms = l->last_rx_ms = l->last_use_ms = clock_mono_ms();
 	l->connects++;
 	l->backoff_ms = 0;

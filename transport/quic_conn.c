@@ -459,18 +459,26 @@ void quic_conn_after_io(struct quic_conn *c)
 	arm_timer(c);
 }
 
-void quic_conn_read(struct quic_conn *c, const struct sockaddr_in6 *local,
+/* Feed one datagram to ngtcp2 on the path it arrived by. Dialed
+ * connections keep one local address (the socket's), so the path stays the
+ * same when our own address changes. */
+static int read_pkt(struct quic_conn *c, const struct sockaddr_in6 *local,
 		    const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len)
 {
 	ngtcp2_pkt_info pi = {0};
 	ngtcp2_path path;
+
+	make_path(&path, c->base.initiator ? &c->local : local, remote);
+	return ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
+}
+
+void quic_conn_read(struct quic_conn *c, const struct sockaddr_in6 *local,
+		    const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len)
+{
 	int rv;
 
-	/* Dialed connections keep one local address (the socket's), so the
-	 * path stays the same when our own address changes. */
-	make_path(&path, c->base.initiator ? &c->local : local, remote);
 	c->stats.rx_bytes += len;
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
+	rv = read_pkt(c, local, remote, pkt, len);
 	if (c->state == QUIC_CONN_CLOSED)
 		return; /* closed by the layer above inside a callback */
 	if (rv == NGTCP2_ERR_DISCARD_PKT) {
@@ -487,12 +495,8 @@ void quic_conn_read(struct quic_conn *c, const struct sockaddr_in6 *local,
 bool quic_conn_try_reset(struct quic_conn *c, const struct sockaddr_in6 *local,
 			 const struct sockaddr_in6 *remote, const uint8_t *pkt, size_t len)
 {
-	ngtcp2_pkt_info pi = {0};
-	ngtcp2_path path;
-	int rv;
+	int rv = read_pkt(c, local, remote, pkt, len);
 
-	make_path(&path, c->base.initiator ? &c->local : local, remote);
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
 	if (c->state == QUIC_CONN_CLOSED)
 		return false;
 	if (rv == NGTCP2_ERR_DRAINING && c->got_reset) {

@@ -123,11 +123,49 @@ static void test_values(void **state)
 	free(p.err);
 }
 
+/* `vx6 resolve` and `vx6 peers` refuse bad arguments before calling vx6d. */
+static void test_resolve_peers_usage(void **state)
+{
+	static const struct {
+		const char *argv[4];
+		int (*fn)(struct cli_ctx *, int, char **);
+		const char *want;
+	} usage_cases[] = {
+		/* 1 */ { { "resolve", NULL }, cmd_resolve_main, "missing NODE_ID" },
+		/* 2 */ { { "resolve", "a b", NULL }, cmd_resolve_main, "is not a node ID" },
+		/* 3 */ { { "resolve", "x", "y", NULL }, cmd_resolve_main, "unexpected argument 'y'" },
+		/* 4 */ { { "peers", "x", NULL }, cmd_peers_main, "unexpected argument 'x'" },
+		/* 5 */ { { "resolve", "--bogus", NULL }, cmd_resolve_main, "--bogus" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]); i++) {
+		struct cli_ctx ctx = { 0 };
+		char *out = NULL, *err = NULL, *argv[4];
+		size_t ol, el;
+		int n = 0, r;
+
+		while (usage_cases[i].argv[n])
+			argv[n] = (char *)usage_cases[i].argv[n], n++;
+		ctx.out = open_memstream(&out, &ol);
+		ctx.err = open_memstream(&err, &el);
+		r = usage_cases[i].fn(&ctx, n, argv);
+		fclose(ctx.out);
+		fclose(ctx.err);
+		if (r != CLI_EXIT_USAGE || !strstr(err, usage_cases[i].want))
+			fail_msg("case %zu: exit %d, error '%s'; want 2 and '%s'", i + 1, r, err,
+				 usage_cases[i].want);
+		free(out);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_resolve_peers_usage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
