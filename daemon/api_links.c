@@ -21,15 +21,7 @@
 /* A node named by its base32 ID or its hex public key. */
 int api_parse_node(const char *s, struct node_id *out)
 {
-	uint8_t pk[32];
-
-	if (node_id_parse(out, s) == 0)
-		return 0;
-	if (node_pubkey_parse(pk, s) == 0) {
-		node_id_from_pubkey(out, pk);
-		return 0;
-	}
-	return -EINVAL;
+	return node_id_parse_any(out, s);
 }
 
 static json_t *link_json(const struct link *l)
@@ -56,8 +48,8 @@ static json_t *link_json(const struct link *l)
 			 "rx_bytes", (json_int_t)i.rx_bytes, "tx_packets", (json_int_t)i.tx_packets,
 			 "rx_packets", (json_int_t)i.rx_packets, "drops", drops, "connects",
 			 (json_int_t)i.connects, "disconnects", (json_int_t)i.disconnects,
-			 "last_close", i.disconnects ? tp_close_reason_name(i.last_close) : "none", "backoff_ms",
-			 (json_int_t)i.backoff_ms);
+			 "last_close", i.disconnects ? tp_close_reason_name(i.last_close) : "none",
+			 "backoff_ms", (json_int_t)i.backoff_ms);
 }
 
 static void add_link(void *arg, const struct link *l)
@@ -74,13 +66,12 @@ void api_links_get(struct daemon *d, struct evhttp_request *req, const char *tai
 	link_mgr_foreach(d->links, add_link, arr);
 	link_mgr_get_stats(d->links, &st);
 	/* "o" steals arr. */
-	admin_reply_json(req, 200,
-			 json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "links", arr, "handshakes",
-				   "completed", (json_int_t)st.hs_completed, "failed",
-				   (json_int_t)st.hs_failed, "refused_rate",
-				   (json_int_t)st.hs_refused_rate, "refused_cap",
-				   (json_int_t)st.hs_refused_cap, "garbage",
-				   (json_int_t)st.rx_garbage));
+	admin_reply_json(
+	    req, 200,
+	    json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "links", arr, "handshakes", "completed",
+		      (json_int_t)st.hs_completed, "failed", (json_int_t)st.hs_failed,
+		      "refused_rate", (json_int_t)st.hs_refused_rate, "refused_cap",
+		      (json_int_t)st.hs_refused_cap, "garbage", (json_int_t)st.rx_garbage));
 }
 
 void api_peers_get(struct daemon *d, struct evhttp_request *req, const char *tail)
@@ -153,9 +144,10 @@ void api_peers_delete(struct daemon *d, struct evhttp_request *req, const char *
 		in_config |= node_id_is_equal(&other, &id);
 	}
 	if (peer_store_del(d->peers, &id) < 0) {
-		admin_reply_error(req, 404, in_config ? "that peer comes from the config file; "
-							"remove it there and reload"
-						      : "no such peer");
+		admin_reply_error(req, 404,
+				  in_config ? "that peer comes from the config file; "
+					      "remove it there and reload"
+					    : "no such peer");
 		return;
 	}
 	if (peer_store_save(d->peers) < 0) {

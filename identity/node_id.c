@@ -43,6 +43,18 @@ int node_pubkey_parse(uint8_t out[NODE_PK_LEN], const char *s)
 	return hex_decode(out, NODE_PK_LEN, s) < 0 ? -EINVAL : 0;
 }
 
+int node_id_parse_any(struct node_id *out, const char *s)
+{
+	uint8_t pk[NODE_PK_LEN];
+
+	if (node_id_parse(out, s) == 0)
+		return 0;
+	if (node_pubkey_parse(pk, s) < 0)
+		return -EINVAL;
+	node_id_from_pubkey(out, pk);
+	return 0;
+}
+
 void node_pubkey_to_str(const uint8_t pk[NODE_PK_LEN], char out[NODE_PK_STR_LEN + 1])
 {
 	(void)hex_encode(out, NODE_PK_STR_LEN + 1, pk, NODE_PK_LEN);

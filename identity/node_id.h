@@ -28,6 +28,11 @@ int node_id_parse(struct node_id *out, const char *s);
 
 /* Parse a public key in lowercase or uppercase hex. Return 0 or -EINVAL. */
 int node_pubkey_parse(uint8_t out[NODE_PK_LEN], const char *s);
+
+/* Parse a node named either way: a base32 node ID, or a hex public key
+ * (whose ID is then derived). Write *out only on success. Return 0 or
+ * -EINVAL. */
+int node_id_parse_any(struct node_id *out, const char *s);
 void node_pubkey_to_str(const uint8_t pk[NODE_PK_LEN], char out[NODE_PK_STR_LEN + 1]);
 
 bool node_id_is_equal(const struct node_id *a, const struct node_id *b);

@@ -212,6 +212,22 @@ static void test_node_id_text(void **state)
 	assert_int_equal(node_pubkey_parse(pk, "g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af0"
 					       "21a68f707511a"),
 			 -EINVAL);
+
+	/* Either form names a node: an ID as is, a key by its derived ID. */
+	assert_int_equal(node_id_parse_any(&id2, good), 0);
+	assert_true(node_id_is_equal(&id, &id2));
+	assert_int_equal(node_pubkey_parse(pk, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af0"
+					       "21a68f707511a"),
+			 0);
+	node_id_from_pubkey(&id, pk);
+	assert_int_equal(node_id_parse_any(&id2, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325"
+						 "af021a68f707511a"),
+			 0);
+	assert_true(node_id_is_equal(&id, &id2));
+	id2 = keep;
+	assert_int_equal(node_id_parse_any(&id2, "@ops"), -EINVAL);
+	assert_int_equal(node_id_parse_any(&id2, "d75a"), -EINVAL);
+	assert_memory_equal(&id2, &keep, sizeof(keep));
 }
 
 /* ---- names ------------------------------------------------------------ */
