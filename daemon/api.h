@@ -33,6 +33,14 @@ void api_services_delete(struct daemon *d, struct evhttp_request *req, const cha
 void api_forwards_get(struct daemon *d, struct evhttp_request *req, const char *tail);
 void api_forwards_post(struct daemon *d, struct evhttp_request *req, const char *tail);
 void api_forwards_delete(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_groups_get(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_groups_post(struct daemon *d, struct evhttp_request *req, const char *tail);
+void api_groups_delete(struct daemon *d, struct evhttp_request *req, const char *tail);
+
+/* The HTTP status for an operation's -errno (api_services.c): -EINVAL 400,
+ * -ENOENT 404, -EEXIST/-EADDRINUSE/-EMLINK 409, -ENOSPC 507, -ENOTCONN
+ * 503, anything else 500. */
+int api_errno_status(int r);
 
 /* Parse a node named by its base32 ID or hex public key. 0 or -EINVAL. */
 struct node_id;

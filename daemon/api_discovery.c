@@ -57,7 +57,8 @@ void api_registry_post(struct daemon *d, struct evhttp_request *req, const char 
 	}
 	len = strlen(hex) / 2;
 	if (strlen(hex) % 2 || len > sizeof(buf) || hex_decode(buf, len, hex) < 0) {
-		admin_reply_error(req, 400, "record: not hex, or longer than %zu bytes", sizeof(buf));
+		admin_reply_error(req, 400, "record: not hex, or longer than %zu bytes",
+				  sizeof(buf));
 		goto out;
 	}
 	r = daemon_discovery_import(d, buf, len);
@@ -70,7 +71,8 @@ void api_registry_post(struct daemon *d, struct evhttp_request *req, const char 
 				  : r == -ETIME	   ? "expired"
 				  : r == -EMSGSIZE ? "oversized"
 				  : r == -EINVAL   ? "invalid times"
-						   : strerror(-r));
+				  : r == -EPERM ? "a record of this node's own (vx6d issues those)"
+						: strerror(-r));
 out:
 	json_decref(body);
 }

@@ -1,6 +1,7 @@
 /* daemon/api_services.c - /api/v1/services and /api/v1/forwards
  * (docs/admin-api.md "Services", "Forwards"): the JSON forms and checks of
- * daemon/services_json.c, the operations of daemon/services.c. */
+ * daemon/services_json.c, the operations of daemon/services.c, and the
+ * errno-to-status mapping they share with api_groups.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "daemon/services.h"
 #include "routing/service.h"
 
-static int status_of(int r)
+int api_errno_status(int r)
 {
 	switch (r) {
 	case -EINVAL:
@@ -22,6 +23,7 @@ static int status_of(int r)
 		return 404;
 	case -EEXIST:
 	case -EADDRINUSE:
+	case -EMLINK:
 		return 409;
 	case -ENOSPC:
 		return 507;
@@ -41,7 +43,7 @@ void api_services_get(struct daemon *d, struct evhttp_request *req, const char *
 void api_services_post(struct daemon *d, struct evhttp_request *req, const char *tail)
 {
 	json_t *body = admin_read_json_body(req);
-	struct svc_service s;
+	struct services_def s;
 	char err[256];
 	int r;
 
@@ -53,7 +55,7 @@ void api_services_post(struct daemon *d, struct evhttp_request *req, const char 
 	if (r == 0)
 		r = daemon_services_set(d, &s, err, sizeof(err));
 	if (r < 0) {
-		admin_reply_error(req, status_of(r), "%s", err);
+		admin_reply_error(req, api_errno_status(r), "%s", err);
 		return;
 	}
 	admin_reply_json(req, 201, services_svc_to_json(&s));
@@ -65,7 +67,7 @@ void api_services_delete(struct daemon *d, struct evhttp_request *req, const cha
 	int r = daemon_services_remove(d, tail, err, sizeof(err));
 
 	if (r < 0) {
-		admin_reply_error(req, status_of(r), "%s", err);
+		admin_reply_error(req, api_errno_status(r), "%s", err);
 		return;
 	}
 	admin_reply_json(req, 200, json_pack("{s:s}", "removed", tail));
@@ -96,7 +98,7 @@ void api_forwards_post(struct daemon *d, struct evhttp_request *req, const char 
 	if (r == 0)
 		r = daemon_forwards_add(d, &f, err, sizeof(err));
 	if (r < 0) {
-		admin_reply_error(req, status_of(r), "%s", err);
+		admin_reply_error(req, api_errno_status(r), "%s", err);
 		return;
 	}
 	admin_reply_json(req, 201, services_fwd_to_json(&f));
@@ -114,7 +116,7 @@ void api_forwards_delete(struct daemon *d, struct evhttp_request *req, const cha
 	}
 	r = daemon_forwards_remove(d, (uint16_t)port, err, sizeof(err));
 	if (r < 0) {
-		admin_reply_error(req, status_of(r), "%s", err);
+		admin_reply_error(req, api_errno_status(r), "%s", err);
 		return;
 	}
 	admin_reply_json(req, 200, json_pack("{s:i}", "removed", (int)port));

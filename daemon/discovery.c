@@ -175,24 +175,50 @@ static void follow_endpoint(struct discovery *ds, const struct node_id *id)
 	link_peer_set_endpoint(ds->d->links, id, &sa, kind);
 }
 
-static void forward_record(struct discovery *ds, const uint8_t *rec, size_t len,
-			   const struct node_id *from);
+/* The owner a record names: the node ID of a node record, the owner of a
+ * service record. Return false for bytes that decode as neither (the
+ * registry refuses those with its own reason). Whether it is public. */
+static bool record_owner(const uint8_t *b, size_t len, struct node_id *out, bool *out_public)
+{
+	static struct node_record nr;
+	struct service_record sr;
+
+	if (node_record_decode(&nr, b, len) == 0) {
+		*out = nr.id;
+		*out_public = true;
+		return true;
+	}
+	if (service_record_decode(&sr, b, len) == 0) {
+		*out = sr.owner;
+		*out_public = sr.visibility == SERVICE_VIS_PUBLIC;
+		return true;
+	}
+	return false;
+}
 
 /* A record from a peer (sync, a lookup, an import). One that is new to us
- * is passed on to our other peers: a flood that stops wherever it is known
- * already, which is how a node's fresh record (its address changed)
- * reaches every reachable node. Return registry_put()'s result. */
-int disc_store_value(struct discovery *ds, const uint8_t *b, size_t len,
-		     const struct node_id *from)
+ * and public is passed on to our other peers: a flood that stops wherever
+ * it is known already, which is how a node's fresh record (its address
+ * changed) reaches every reachable node. A private service record is kept
+ * for our own use and never passed on: only its owner knows who may learn
+ * it. Return registry_put()'s result, or -EPERM for one of our own. */
+int disc_store_value(struct discovery *ds, const uint8_t *b, size_t len, const struct node_id *from)
 {
-	struct node_record nr;
-	int r = registry_put(ds->reg, b, len, clock_wall_s(), 0);
+	struct node_id owner;
+	bool is_public = false, known = record_owner(b, len, &owner, &is_public);
+	int r;
 
+	if (known && node_id_is_equal(&owner, &ds->d->ident.id)) {
+		ds->sync_refused++; /* an old copy must never replace what we issue */
+		return -EPERM;
+	}
+	r = registry_put(ds->reg, b, len, clock_wall_s(), 0);
 	if (r == 0) {
 		ds->sync_stored++;
-		if (node_record_decode(&nr, b, len) == 0)
-			follow_endpoint(ds, &nr.id);
-		forward_record(ds, b, len, from);
+		if (b[0] == RECORD_TYPE_NODE)
+			follow_endpoint(ds, &owner);
+		if (is_public)
+			disc_flood(ds, b, len, from);
 	} else if (r != -EALREADY && r != -ESTALE) {
 		ds->sync_refused++;
 	}
@@ -218,7 +244,11 @@ static void send_records(struct discovery *ds, struct link *l, uint8_t kind,
 {
 	static struct dht_value vals[SYNC_PUSH_MAX];
 	static struct dht_msg m;
-	size_t got = registry_records(ds->reg, kind, keys, n, vals, SYNC_PUSH_MAX);
+	struct disc_peer_audience pa;
+	size_t got;
+
+	disc_audience_init(&pa, ds, link_node_id(l));
+	got = registry_records(ds->reg, kind, &pa.aud, keys, n, vals, SYNC_PUSH_MAX);
 
 	for (size_t i = 0; i < got; i += DHT_VALUES_MAX) {
 		memset(&m, 0, sizeof(m));
@@ -231,16 +261,19 @@ static void send_records(struct discovery *ds, struct link *l, uint8_t kind,
 }
 
 /* Send every digest page of `kind` that the control queue takes. */
-static void send_digests(struct discovery *ds, struct link *l, uint8_t kind)
+void disc_send_digests(struct discovery *ds, struct link *l, uint8_t kind)
 {
 	static struct dht_msg m;
+	struct disc_peer_audience pa;
 	struct dht_sync_key after;
 	bool first = true;
 
+	disc_audience_init(&pa, ds, link_node_id(l));
 	for (;;) {
 		memset(&m, 0, sizeof(m));
 		m.type = DHT_MSG_DIGEST;
-		if (registry_digest(ds->reg, kind, first ? NULL : &after, &m.u.digest) < 0 ||
+		if (registry_digest(ds->reg, kind, first ? NULL : &after, &pa.aud, &m.u.digest) <
+			0 ||
 		    send_msg(ds, l, &m) < 0)
 			return;
 		if (!(m.u.digest.flags & DHT_DIGEST_F_MORE) || m.u.digest.n == 0)
@@ -254,16 +287,18 @@ static void sync_input(struct discovery *ds, struct link *l, const uint8_t *buf,
 {
 	static struct dht_msg m, out;
 	static struct dht_sync_key push[SYNC_PUSH_MAX];
+	struct disc_peer_audience pa;
 	size_t n_push = 0;
 
 	if (dht_msg_decode(&m, buf, len) < 0)
 		return;
+	disc_audience_init(&pa, ds, link_node_id(l));
 	switch (m.type) {
 	case DHT_MSG_DIGEST:
 		memset(&out, 0, sizeof(out));
 		out.type = DHT_MSG_WANT;
-		if (registry_sync_diff(ds->reg, &m.u.digest, &out.u.want, push, SYNC_PUSH_MAX,
-				       &n_push) < 0)
+		if (registry_sync_diff(ds->reg, &pa.aud, &m.u.digest, &out.u.want, push,
+				       SYNC_PUSH_MAX, &n_push) < 0)
 			return;
 		if (out.u.want.n)
 			send_msg(ds, l, &out);
@@ -275,7 +310,8 @@ static void sync_input(struct discovery *ds, struct link *l, const uint8_t *buf,
 		break;
 	case DHT_MSG_RECORDS:
 		for (unsigned i = 0; i < m.u.values.n; i++)
-			disc_store_value(ds, m.u.values.v[i].b, m.u.values.v[i].len, link_node_id(l));
+			disc_store_value(ds, m.u.values.v[i].b, m.u.values.v[i].len,
+					 link_node_id(l));
 		break;
 	default:
 		break;
@@ -298,8 +334,7 @@ static void enter_network(struct discovery *ds, const struct dht_contact *via)
 		return;
 	ds->last_boot_ms = now;
 	dht_bootstrap(ds->dht, via, 1, now, &id);
-	if (ds->d->have_record &&
-	    node_record_encode(&ds->d->record, buf, sizeof(buf), &len) == 0)
+	if (ds->d->have_record && node_record_encode(&ds->d->record, buf, sizeof(buf), &len) == 0)
 		dht_publish(ds->dht, buf, len, now, &id);
 }
 
@@ -309,7 +344,7 @@ void daemon_discovery_link_up(struct daemon *d, struct link *l)
 {
 	struct discovery *ds = disc_of(d);
 	const struct node_record *rec;
-	struct dht_contact c = { 0 };
+	struct dht_contact c = {0};
 	struct link_info info;
 
 	if (!ds)
@@ -331,8 +366,8 @@ void daemon_discovery_link_up(struct daemon *d, struct link *l)
 	dht_contact_seen(ds->dht, &c, clock_mono_ms());
 	enter_network(ds, &c);
 	pend_flush(ds, l);
-	send_digests(ds, l, DHT_SYNC_NODES);
-	send_digests(ds, l, DHT_SYNC_SERVICES);
+	disc_send_digests(ds, l, DHT_SYNC_NODES);
+	disc_send_digests(ds, l, DHT_SYNC_SERVICES);
 	disc_rearm(ds);
 }
 
@@ -362,21 +397,34 @@ static void collect_up(void *arg, const struct link *l)
 		pc->ids[pc->n++] = *link_node_id(l);
 }
 
-/* Send `rec` to every peer we have a link to but `from`. */
-static void forward_record(struct discovery *ds, const uint8_t *rec, size_t len,
-			   const struct node_id *from)
+static void records_msg(struct dht_msg *m, const uint8_t *rec, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = DHT_MSG_RECORDS;
+	m->u.values.n = 1;
+	m->u.values.v[0].len = (uint16_t)len;
+	memcpy(m->u.values.v[0].b, rec, len);
+}
+
+int disc_send_record(struct discovery *ds, struct link *l, const uint8_t *rec, size_t len)
 {
 	static struct dht_msg m;
-	struct push_ctx pc = { .n = 0 };
+
+	if (len > DHT_VALUE_MAX_LEN)
+		return -EMSGSIZE;
+	records_msg(&m, rec, len);
+	return send_msg(ds, l, &m);
+}
+
+void disc_flood(struct discovery *ds, const uint8_t *rec, size_t len, const struct node_id *from)
+{
+	static struct dht_msg m;
+	struct push_ctx pc = {.n = 0};
 
 	if (len > DHT_VALUE_MAX_LEN)
 		return;
 	link_mgr_foreach(ds->d->links, collect_up, &pc);
-	memset(&m, 0, sizeof(m));
-	m.type = DHT_MSG_RECORDS;
-	m.u.values.n = 1;
-	m.u.values.v[0].len = (uint16_t)len;
-	memcpy(m.u.values.v[0].b, rec, len);
+	records_msg(&m, rec, len);
 	for (unsigned i = 0; i < pc.n; i++) {
 		struct link *l = link_find(ds->d->links, &pc.ids[i]);
 
@@ -399,7 +447,7 @@ void daemon_discovery_record_changed(struct daemon *d)
 	registry_put_node(ds->reg, buf, len, clock_wall_s(), REGISTRY_F_PINNED);
 	/* Hand it to every peer at once: an address change reaches them now;
 	 * the DHT copy follows by republish. */
-	forward_record(ds, buf, len, NULL);
+	disc_flood(ds, buf, len, NULL);
 	self_contact(d, &self);
 	dht_set_self(ds->dht, &self);
 	r = dht_publish(ds->dht, buf, len, clock_mono_ms(), &id);
@@ -456,9 +504,9 @@ static void discovery_shutdown(struct daemon *d);
 
 static int discovery_init(struct daemon *d, char *err, size_t cap)
 {
-	struct timeval every = { .tv_sec = DISC_SAVE_MS / 1000,
-				 .tv_usec = (DISC_SAVE_MS % 1000) * 1000 };
-	struct dht_callbacks cb = { .send = dht_send, .lookup_done = disc_lookup_done };
+	struct timeval every = {.tv_sec = DISC_SAVE_MS / 1000,
+				.tv_usec = (DISC_SAVE_MS % 1000) * 1000};
+	struct dht_callbacks cb = {.send = dht_send, .lookup_done = disc_lookup_done};
 	struct dht_config cfg;
 	struct dht_contact self;
 	struct discovery *ds = calloc(1, sizeof(*ds));
@@ -479,6 +527,10 @@ static int discovery_init(struct daemon *d, char *err, size_t cap)
 	}
 	if (r < 0)
 		goto err;
+	/* Our own service records are not taken from the file: the services
+	 * subsystem signs its table afresh at start, so a service removed while
+	 * we were down is not offered again. */
+	registry_remove_services_of(ds->reg, &d->ident.id);
 	dht_config_default(&cfg);
 	self_contact(d, &self);
 	r = dht_new(&cfg, &self, &cb, clock_mono_ms(), &ds->dht);
@@ -526,10 +578,10 @@ static void discovery_shutdown(struct daemon *d)
 static void discovery_metrics(struct daemon *d, struct evbuffer *out);
 
 const struct daemon_subsys daemon_subsys_discovery = {
-	.name = "discovery",
-	.init = discovery_init,
-	.shutdown = discovery_shutdown,
-	.metrics = discovery_metrics,
+    .name = "discovery",
+    .init = discovery_init,
+    .shutdown = discovery_shutdown,
+    .metrics = discovery_metrics,
 };
 
 static void discovery_metrics(struct daemon *d, struct evbuffer *out)
@@ -540,28 +592,28 @@ static void discovery_metrics(struct daemon *d, struct evbuffer *out)
 
 	dht_get_stats(ds->dht, &st);
 	registry_get_stats(ds->reg, &rs);
-	evbuffer_add_printf(out,
-			    "# HELP vx6_registry_entries Records in the local registry.\n"
-			    "# TYPE vx6_registry_entries gauge\n"
-			    "vx6_registry_entries{kind=\"node\"} %zu\n"
-			    "vx6_registry_entries{kind=\"service\"} %zu\n"
-			    "# HELP vx6_registry_refused_total Records refused (signature, sequence, "
-			    "expiry, size).\n"
-			    "# TYPE vx6_registry_refused_total counter\n"
-			    "vx6_registry_refused_total %llu\n"
-			    "# HELP vx6_dht_contacts Contacts in the DHT routing table.\n"
-			    "# TYPE vx6_dht_contacts gauge\n"
-			    "vx6_dht_contacts %zu\n"
-			    "# HELP vx6_dht_values Values stored for others.\n"
-			    "# TYPE vx6_dht_values gauge\n"
-			    "vx6_dht_values %zu\n"
-			    "# HELP vx6_dht_lookups_total DHT lookups by result.\n"
-			    "# TYPE vx6_dht_lookups_total counter\n"
-			    "vx6_dht_lookups_total{result=\"ok\"} %llu\n"
-			    "vx6_dht_lookups_total{result=\"failed\"} %llu\n",
-			    rs.nodes, rs.services, (unsigned long long)rs.refused, st.contacts,
-			    st.values, (unsigned long long)st.lookups_ok,
-			    (unsigned long long)st.lookups_failed);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP vx6_registry_entries Records in the local registry.\n"
+	    "# TYPE vx6_registry_entries gauge\n"
+	    "vx6_registry_entries{kind=\"node\"} %zu\n"
+	    "vx6_registry_entries{kind=\"service\"} %zu\n"
+	    "# HELP vx6_registry_refused_total Records refused (signature, sequence, "
+	    "expiry, size).\n"
+	    "# TYPE vx6_registry_refused_total counter\n"
+	    "vx6_registry_refused_total %llu\n"
+	    "# HELP vx6_dht_contacts Contacts in the DHT routing table.\n"
+	    "# TYPE vx6_dht_contacts gauge\n"
+	    "vx6_dht_contacts %zu\n"
+	    "# HELP vx6_dht_values Values stored for others.\n"
+	    "# TYPE vx6_dht_values gauge\n"
+	    "vx6_dht_values %zu\n"
+	    "# HELP vx6_dht_lookups_total DHT lookups by result.\n"
+	    "# TYPE vx6_dht_lookups_total counter\n"
+	    "vx6_dht_lookups_total{result=\"ok\"} %llu\n"
+	    "vx6_dht_lookups_total{result=\"failed\"} %llu\n",
+	    rs.nodes, rs.services, (unsigned long long)rs.refused, st.contacts, st.values,
+	    (unsigned long long)st.lookups_ok, (unsigned long long)st.lookups_failed);
 	for (unsigned k = 0; k < DHT_REFUSE__COUNT; k++)
 		evbuffer_add_printf(out, "vx6_dht_refused_total{reason=\"%s\"} %llu\n",
 				    dht_refuse_name(k), (unsigned long long)st.refused[k]);

@@ -60,9 +60,10 @@ void disc_lookup_done(void *ctx, const struct dht_lookup_result *res)
 		if (rec && (!w->dht_only || res->n_values > 0))
 			admin_reply_json(w->req, 200, node_json(ds, rec));
 		else
-			admin_reply_error(w->req, 404, "no record found (%s after %u queries, %llu ms)",
-					  res->status == -ENOENT ? "no holder had it" : strerror(-res->status),
-					  res->queries, (unsigned long long)res->elapsed_ms);
+			admin_reply_error(
+			    w->req, 404, "no record found (%s after %u queries, %llu ms)",
+			    res->status == -ENOENT ? "no holder had it" : strerror(-res->status),
+			    res->queries, (unsigned long long)res->elapsed_ms);
 	}
 }
 
@@ -73,9 +74,10 @@ static void resolve_name(struct discovery *ds, struct evhttp_request *req, const
 	json_t *arr = json_array();
 	bool first = true;
 
-	while (registry_digest(ds->reg, DHT_SYNC_NODES, first ? NULL : &after, &page) == 0) {
+	while (registry_digest(ds->reg, DHT_SYNC_NODES, first ? NULL : &after, NULL, &page) == 0) {
 		for (unsigned i = 0; i < page.n; i++) {
-			const struct node_record *rec = registry_find_node(ds->reg, &page.keys[i].owner);
+			const struct node_record *rec =
+			    registry_find_node(ds->reg, &page.keys[i].owner);
 
 			if (rec && strcmp(rec->name, name) == 0)
 				json_array_append_new(arr, node_json(ds, rec)); /* steals */
@@ -168,9 +170,10 @@ json_t *daemon_discovery_registry_json(struct daemon *d)
 
 	if (!ds)
 		return json_pack("{s:s}", "error", "discovery is not running");
-	while (registry_digest(ds->reg, DHT_SYNC_NODES, first ? NULL : &after, &page) == 0) {
+	while (registry_digest(ds->reg, DHT_SYNC_NODES, first ? NULL : &after, NULL, &page) == 0) {
 		for (unsigned i = 0; i < page.n; i++) {
-			const struct node_record *rec = registry_find_node(ds->reg, &page.keys[i].owner);
+			const struct node_record *rec =
+			    registry_find_node(ds->reg, &page.keys[i].owner);
 
 			if (rec)
 				json_array_append_new(nodes, node_json(ds, rec)); /* steals */
@@ -216,8 +219,7 @@ json_t *daemon_discovery_dht_json(struct daemon *d)
 				    json_integer((json_int_t)st.refused[k]));
 	/* "o" steals table, drops and refused. */
 	return json_pack("{s:o,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:o,s:o,s:{s:I,s:I,s:I}}",
-			 "contacts",
-			 table, "stored_values", (json_int_t)st.values, "own_values",
+			 "contacts", table, "stored_values", (json_int_t)st.values, "own_values",
 			 (json_int_t)st.own_values, "rpcs_pending", (json_int_t)st.rpcs_pending,
 			 "lookups", "started", (json_int_t)st.lookups_started, "ok",
 			 (json_int_t)st.lookups_ok, "failed", (json_int_t)st.lookups_failed,
@@ -225,4 +227,3 @@ json_t *daemon_discovery_dht_json(struct daemon *d)
 			 refused, "sync", "messages", (json_int_t)ds->sync_msgs, "stored",
 			 (json_int_t)ds->sync_stored, "refused", (json_int_t)ds->sync_refused);
 }
-

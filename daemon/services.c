@@ -1,12 +1,15 @@
 /* daemon/services.c - the "services" subsystem: routing/service.h wired into
- * vx6d. Loads services.json and forwards.json at start (a file that does
- * not parse stops vx6d with a one-line error), publishes each service as a
- * signed service record NODENAME.NAME (registry, peer sync and, when
- * public, the DHT) and republishes it at half its lifetime, resolves named
- * forwards through the registry, and saves both tables atomically on every
- * change from the admin API. No protocol logic: that is routing/service.c.
+ * vx6d. Loads groups.json, services.json and forwards.json at start (a file
+ * that does not parse stops vx6d with a one-line error), publishes each
+ * service as a signed service record NODENAME.NAME through discovery
+ * (daemon/discovery.h decides where a public or private record goes) and
+ * republishes it at half its lifetime, resolves named forwards through
+ * discovery, and saves the tables atomically on every change from the
+ * admin API. Groups and allow lists: services_groups.c. No protocol logic:
+ * that is routing/service.c.
  */
 #include "daemon/services.h"
+#include "daemon/services_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,38 +21,26 @@
 #include <event2/event.h>
 
 #include "daemon/daemon.h"
-/* The registry and DHT of the discovery subsystem, for publication and
- * lookup. TODO(services): narrow to a public discovery.h API. #6 */
-#include "daemon/discovery_internal.h"
+#include "daemon/discovery.h"
 #include "lib/clock.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/log.h"
-#include "routing/service.h"
 #include "transport/link.h"
 
 #define SERVICES_FILE_MAX (1024 * 1024)
-#define LOOKUPS_MAX	  16 /* DHT lookups for forwards, remembered at once */
-
-/* A DHT lookup started for a forward; another for the same key waits
- * until SVC_WAIT_MS after this one began. */
-struct fwd_lookup {
-	uint8_t key[DHT_KEY_LEN];
-	uint64_t at_ms; /* monotonic; 0: free */
-};
-
-struct services {
-	struct daemon *d;
-	struct svc_mgr *mgr;
-	char svc_path[PATH_MAX], fwd_path[PATH_MAX];
-	struct event *republish;
-	uint64_t last_seq;
-	struct fwd_lookup look[LOOKUPS_MAX];
-};
 
 static struct services *svcs_of(struct daemon *d)
 {
 	return d->svcs;
+}
+
+struct services_def *services_def_find(struct services *ss, const char *name)
+{
+	for (unsigned i = 0; i < ss->n_defs; i++)
+		if (strcmp(ss->defs[i].svc.name, name) == 0)
+			return &ss->defs[i];
+	return NULL;
 }
 
 /* ---- publication ---- */
@@ -59,75 +50,47 @@ static void full_name(struct daemon *d, const char *label, char out[SERVICE_NAME
 	snprintf(out, SERVICE_NAME_MAX + 1, "%.63s.%.63s", d->ident.name, label);
 }
 
-static int publish_one(struct services *ss, const struct svc_service *s)
+int services_publish(struct services *ss, const struct services_def *def)
 {
 	struct daemon *d = ss->d;
-	struct discovery *ds = d->disc ? disc_of(d) : NULL;
 	struct service_record rec;
 	uint8_t buf[SERVICE_RECORD_MAX_LEN];
 	uint64_t now = clock_wall_s(), seq = now * 1000000u;
-	uint32_t id;
 	size_t len;
 	int r;
 
-	if (!ds)
-		return -ENOTCONN;
 	memset(&rec, 0, sizeof(rec));
 	memcpy(rec.pk, d->ident.pk, NODE_PK_LEN);
 	ss->last_seq = seq > ss->last_seq ? seq : ss->last_seq + 1;
 	rec.seq = ss->last_seq;
 	rec.issued = now;
 	rec.expires = now + d->cfg->record_lifetime_s;
-	rec.visibility = s->private_ ? SERVICE_VIS_PRIVATE : SERVICE_VIS_PUBLIC;
-	full_name(d, s->name, rec.name);
+	rec.visibility = def->svc.private_ ? SERVICE_VIS_PRIVATE : SERVICE_VIS_PUBLIC;
+	full_name(d, def->svc.name, rec.name);
 	r = service_record_sign(&rec, d->ident.sk);
 	if (r == 0)
 		r = service_record_encode(&rec, buf, sizeof(buf), &len);
-	if (r < 0)
-		return r;
-	/* A public record floods to our peers at once (disc_store_value); a
-	 * private one stays in our registry only (peer sync sends public
-	 * records only), so it is reached in direct-IPv6 mode. */
-	if (s->private_)
-		r = registry_put_service(ds->reg, buf, len, now, REGISTRY_F_PINNED);
-	else
-		r = disc_store_value(ds, buf, len, NULL);
-	if (r < 0 && r != -EALREADY)
-		return r;
-	if (!s->private_) {
-		r = dht_publish(ds->dht, buf, len, clock_mono_ms(), &id);
-		if (r < 0 && r != -ESTALE)
-			return r;
-		disc_rearm(ds);
-	}
-	return 0;
+	if (r == 0)
+		r = daemon_discovery_publish_service(d, buf, len);
+	return r;
 }
 
 static void unpublish_one(struct services *ss, const char *label)
 {
-	struct daemon *d = ss->d;
-	struct discovery *ds = d->disc ? disc_of(d) : NULL;
 	char name[SERVICE_NAME_MAX + 1];
-	uint8_t key[SERVICE_KEY_LEN];
 
-	if (!ds)
-		return;
-	full_name(d, label, name);
-	service_name_key(key, name);
-	dht_unpublish(ds->dht, key, &d->ident.id);
-	registry_remove_service(ds->reg, key, &d->ident.id);
+	full_name(ss->d, label, name);
+	daemon_discovery_unpublish_service(ss->d, name);
 }
 
 static void publish_all(struct services *ss)
 {
-	const struct svc_service *s;
-
-	for (unsigned i = 0; (s = svc_service_at(ss->mgr, i)); i++) {
-		int r = publish_one(ss, s);
+	for (unsigned i = 0; i < ss->n_defs; i++) {
+		int r = services_publish(ss, &ss->defs[i]);
 
 		if (r < 0)
-			log_notice(LD_ROUTE, "Failed to publish service '%s': %s", s->name,
-				   strerror(-r));
+			log_notice(LD_ROUTE, "Failed to publish service '%s': %s",
+				   ss->defs[i].svc.name, strerror(-r));
 	}
 }
 
@@ -138,80 +101,13 @@ static void on_republish(evutil_socket_t fd, short what, void *arg)
 	publish_all(arg);
 }
 
-/* ---- named forwards: the registry, then the DHT, say who owns a name ---- */
-
-/* Look `key` up in the DHT unless a lookup for it began less than
- * SVC_WAIT_MS ago. Return -EAGAIN (one is under way: ask again) or the
- * error that kept it from starting. The values found land in the registry
- * (disc_lookup_done). */
-static int dht_lookup(struct services *ss, struct discovery *ds, const uint8_t key[DHT_KEY_LEN])
-{
-	uint64_t now = clock_mono_ms();
-	struct fwd_lookup *slot = NULL;
-	uint32_t id;
-	int r;
-
-	for (unsigned i = 0; i < LOOKUPS_MAX; i++) {
-		struct fwd_lookup *f = &ss->look[i];
-
-		if (f->at_ms && now - f->at_ms >= SVC_WAIT_MS)
-			f->at_ms = 0;
-		if (f->at_ms && memcmp(f->key, key, DHT_KEY_LEN) == 0)
-			return -EAGAIN;
-		if (!f->at_ms && !slot)
-			slot = f;
-	}
-	if (!slot)
-		return -EBUSY;
-	r = dht_find_value(ds->dht, key, now, &id);
-	if (r < 0)
-		return r;
-	disc_rearm(ds);
-	memcpy(slot->key, key, DHT_KEY_LEN);
-	slot->at_ms = now;
-	return -EAGAIN;
-}
-
+/* Named forwards: discovery says who owns a name (registry, DHT, peer
+ * sync for private records) and dials it. */
 static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], char *why, size_t cap)
 {
 	struct services *ss = ctx;
-	struct daemon *d = ss->d;
-	struct discovery *ds = d->disc ? disc_of(d) : NULL;
-	const struct service_record *recs[4];
-	const struct node_record *nr;
-	uint8_t key[SERVICE_KEY_LEN];
-	size_t n;
-	struct link *l;
 
-	if (!ds) {
-		snprintf(why, cap, "discovery is not running");
-		return -ENOENT;
-	}
-	service_name_key(key, name);
-	n = registry_find_services(ds->reg, key, recs, 4);
-	if (n == 0) {
-		snprintf(why, cap,
-			 "no service record for '%s' in the registry or the DHT (not published?)",
-			 name);
-		return dht_lookup(ss, ds, key) == -EAGAIN ? -EAGAIN : -ENOENT;
-	}
-	memcpy(out_pk, recs[0]->pk, NODE_PK_LEN);
-	l = link_find(d->links, &recs[0]->owner);
-	if (l && link_is_up(l))
-		return 0;
-	nr = registry_find_node(ds->reg, &recs[0]->owner);
-	for (unsigned i = 0; nr && i < nr->n_endpoints; i++) {
-		struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
-					  .sin6_addr = nr->ep[i].addr,
-					  .sin6_port = htons(nr->ep[i].port)};
-
-		if (link_mgr_connect(d->links, out_pk, &sa, nr->ep[i].transport) == 0)
-			return 0;
-	}
-	snprintf(why, cap, "no link to the owner of '%s' and no address to dial", name);
-	if (!nr && dht_lookup(ss, ds, recs[0]->owner.b) == -EAGAIN)
-		return -EAGAIN; /* its node record, with the endpoints */
-	return -ENOENT;
+	return daemon_discovery_service_owner(ss->d, name, out_pk, why, cap);
 }
 
 /* ---- state files ---- */
@@ -247,6 +143,34 @@ static int save_forwards(struct services *ss)
 	return a ? save_file(ss->fwd_path, "forwards", a) : -ENOMEM;
 }
 
+/* Add a service read from services.json (the admin API goes through
+ * daemon_services_set(), which also checks that its groups exist). */
+static int load_service(struct services *ss, const struct services_def *def)
+{
+	int r;
+
+	if (ss->n_defs >= SVC_SERVICES_MAX || services_def_find(ss, def->svc.name))
+		return ss->n_defs >= SVC_SERVICES_MAX ? -ENOSPC : -EEXIST;
+	r = services_def_apply(ss, def);
+	if (r == 0)
+		ss->defs[ss->n_defs++] = *def;
+	return r;
+}
+
+static const char *load_error(int r)
+{
+	switch (r) {
+	case -ENOSPC:
+		return "table full";
+	case -EEXIST:
+		return "a service of that name is listed already";
+	case -E2BIG:
+		return "its nodes and groups give more than 32 nodes";
+	default:
+		return strerror(-r);
+	}
+}
+
 /* Read `path` ({"<key>": [...]}) and apply each entry. */
 static int load_file(struct services *ss, const char *path, const char *key, bool fwd, char *err,
 		     size_t cap)
@@ -275,7 +199,7 @@ static int load_file(struct services *ss, const char *path, const char *key, boo
 	}
 	json_array_foreach(arr, i, o)
 	{
-		struct svc_service s;
+		struct services_def s;
 		struct svc_forward f;
 		int a;
 
@@ -284,10 +208,9 @@ static int load_file(struct services *ss, const char *path, const char *key, boo
 			snprintf(err, cap, "%s: %s[%zu].%s", path, key, i, perr);
 			goto out;
 		}
-		a = fwd ? svc_forward_add(ss->mgr, &f) : svc_service_set(ss->mgr, &s);
+		a = fwd ? svc_forward_add(ss->mgr, &f) : load_service(ss, &s);
 		if (a < 0) {
-			snprintf(err, cap, "%s: %s[%zu]: %s", path, key, i,
-				 a == -ENOSPC ? "table full" : strerror(-a));
+			snprintf(err, cap, "%s: %s[%zu]: %s", path, key, i, load_error(a));
 			r = a;
 			goto out;
 		}
@@ -318,7 +241,8 @@ static int services_init(struct daemon *d, char *err, size_t cap)
 	if (fs_path_join(ss->svc_path, sizeof(ss->svc_path), d->cfg->state_dir, SERVICES_FILE) <
 		0 ||
 	    fs_path_join(ss->fwd_path, sizeof(ss->fwd_path), d->cfg->state_dir, FORWARDS_FILE) <
-		0) {
+		0 ||
+	    fs_path_join(ss->grp_path, sizeof(ss->grp_path), d->cfg->state_dir, GROUPS_FILE) < 0) {
 		snprintf(err, cap, "state_dir is too long");
 		r = -ENAMETOOLONG;
 		goto fail;
@@ -328,7 +252,10 @@ static int services_init(struct daemon *d, char *err, size_t cap)
 		snprintf(err, cap, "Failed to create the service manager: %s", strerror(-r));
 		goto fail;
 	}
-	r = load_file(ss, ss->svc_path, "services", false, err, cap);
+	/* Groups first: the services' allow lists name them. */
+	r = services_groups_load(ss, err, cap);
+	if (r == 0)
+		r = load_file(ss, ss->svc_path, "services", false, err, cap);
 	if (r == 0)
 		r = load_file(ss, ss->fwd_path, "forwards", true, err, cap);
 	if (r < 0)
@@ -357,6 +284,7 @@ static void services_shutdown(struct daemon *d)
 	if (ss->republish)
 		event_free(ss->republish);
 	ss->mgr = svc_mgr_free(ss->mgr);
+	free(ss->groups);
 	free(ss);
 	d->svcs = NULL;
 }
@@ -438,41 +366,67 @@ void daemon_services_link_down(struct daemon *d, struct link *l)
 
 /* ---- admin operations ---- */
 
-int daemon_services_set(struct daemon *d, const struct svc_service *s, char *err, size_t cap)
+int daemon_services_set(struct daemon *d, const struct services_def *s, char *err, size_t cap)
 {
 	struct services *ss = svcs_of(d);
+	struct services_def *old;
 	int r;
 
 	if (!ss) {
 		snprintf(err, cap, "services are not running");
 		return -ENOTCONN;
 	}
-	r = svc_service_set(ss->mgr, s);
-	if (r < 0) {
-		snprintf(err, cap, r == -ENOSPC ? "service table is full (%d services)" : "invalid",
-			 SVC_SERVICES_MAX);
-		return r;
+	/* A group named when the service is added must exist: a typo is an
+	 * error, not an allow list that quietly matches nobody. */
+	for (unsigned i = 0; i < s->n_groups; i++) {
+		if (!group_table_find(ss->groups, s->groups[i])) {
+			snprintf(
+			    err, cap,
+			    "allow: no group '%s'; create it first with 'vx6 group add %s NODE...'",
+			    s->groups[i], s->groups[i]);
+			return -EINVAL;
+		}
 	}
+	old = services_def_find(ss, s->svc.name);
+	if (!old && ss->n_defs >= SVC_SERVICES_MAX) {
+		snprintf(err, cap, "service table is full (%d services)", SVC_SERVICES_MAX);
+		return -ENOSPC;
+	}
+	r = services_def_apply(ss, s);
+	if (r < 0) {
+		snprintf(err, cap,
+			 r == -E2BIG ? "allow: its nodes and groups give more than %d nodes"
+				     : "invalid service (%d)",
+			 SVC_ALLOW_MAX);
+		return r == -E2BIG ? -EINVAL : r;
+	}
+	if (!old)
+		old = &ss->defs[ss->n_defs++];
+	*old = *s;
 	r = save_services(ss);
 	if (r < 0) {
 		snprintf(err, cap, "Failed to write '%s': %s", ss->svc_path, strerror(-r));
 		return r;
 	}
-	r = publish_one(ss, s);
+	r = services_publish(ss, s);
 	if (r < 0)
-		log_notice(LD_ROUTE, "Failed to publish service '%s': %s", s->name, strerror(-r));
+		log_notice(LD_ROUTE, "Failed to publish service '%s': %s", s->svc.name,
+			   strerror(-r));
 	return 0;
 }
 
 int daemon_services_remove(struct daemon *d, const char *name, char *err, size_t cap)
 {
 	struct services *ss = svcs_of(d);
+	struct services_def *def = ss ? services_def_find(ss, name) : NULL;
 	int r;
 
-	if (!ss || svc_service_remove(ss->mgr, name) < 0) {
+	if (!def || svc_service_remove(ss->mgr, name) < 0) {
 		snprintf(err, cap, "no service '%.63s'", name);
 		return -ENOENT;
 	}
+	memmove(def, def + 1, (size_t)(&ss->defs[ss->n_defs] - (def + 1)) * sizeof(*def));
+	ss->n_defs--;
 	unpublish_one(ss, name);
 	r = save_services(ss);
 	if (r < 0)
@@ -524,11 +478,10 @@ int daemon_forwards_remove(struct daemon *d, uint16_t port, char *err, size_t ca
 json_t *daemon_services_json(struct daemon *d)
 {
 	struct services *ss = svcs_of(d);
-	const struct svc_service *s;
 	json_t *a = json_array();
 
-	for (unsigned i = 0; a && ss && (s = svc_service_at(ss->mgr, i)); i++)
-		json_array_append_new(a, services_svc_to_json(s)); /* steals */
+	for (unsigned i = 0; a && ss && i < ss->n_defs; i++)
+		json_array_append_new(a, services_svc_to_json(&ss->defs[i])); /* steals */
 	return a;
 }
 

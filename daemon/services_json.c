@@ -1,6 +1,7 @@
 /* daemon/services_json.c - JSON forms of a service and of a forward, shared
  * by services.json/forwards.json and the admin API (docs/admin-api.md
- * "Services", "Forwards"). Strict: unknown fields are refused.
+ * "Services", "Forwards"). Strict: unknown fields are refused. An allow
+ * entry is a node ID, a public key, or "@GROUP" (daemon/groups.h).
  */
 #include "daemon/services.h"
 
@@ -38,12 +39,43 @@ static const char *str_field(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-int services_svc_from_json(const json_t *o, struct svc_service *out, char *err, size_t cap)
+/* One "allow" entry: a node ID or key, or "@GROUP". */
+static int allow_entry(const json_t *v, size_t i, struct services_def *s, char *err, size_t cap)
+{
+	const char *e = json_string_value(v);
+
+	if (e && e[0] == GROUP_REF_CHAR) {
+		for (unsigned k = 0; k < s->n_groups; k++) {
+			if (strcmp(s->groups[k], e + 1) == 0) {
+				snprintf(err, cap, "allow[%zu]: '%.80s' is listed twice", i, e);
+				return -EINVAL;
+			}
+		}
+		if (!group_name_is_valid(e + 1)) {
+			snprintf(err, cap,
+				 "allow[%zu]: '%.80s' is not a group: '@' and 1..63 characters of "
+				 "a-z, 0-9 and '-'",
+				 i, e);
+			return -EINVAL;
+		}
+		snprintf(s->groups[s->n_groups++], sizeof(s->groups[0]), "%s", e + 1);
+		return 0;
+	}
+	if (!e || api_parse_node(e, &s->svc.allow[s->svc.n_allow]) < 0) {
+		snprintf(err, cap, "allow[%zu]: '%.80s' is not a node ID, public key or @group", i,
+			 e ? e : "");
+		return -EINVAL;
+	}
+	s->svc.n_allow++;
+	return 0;
+}
+
+int services_svc_from_json(const json_t *o, struct services_def *out, char *err, size_t cap)
 {
 	static const char *const ok[] = {"name", "target", "allow", "visibility", NULL};
 	const char *name, *target, *vis;
 	const json_t *allow, *v;
-	struct svc_service s;
+	struct services_def s;
 	size_t i;
 
 	memset(&s, 0, sizeof(s));
@@ -64,8 +96,8 @@ int services_svc_from_json(const json_t *o, struct svc_service *out, char *err, 
 			 name);
 		return -EINVAL;
 	}
-	snprintf(s.name, sizeof(s.name), "%s", name);
-	if (!target || svc_parse_loopback(target, &s.target, &s.target_len) < 0) {
+	snprintf(s.svc.name, sizeof(s.svc.name), "%s", name);
+	if (!target || svc_parse_loopback(target, &s.svc.target, &s.svc.target_len) < 0) {
 		snprintf(err, cap,
 			 "target: Invalid target '%.80s': expected 127.0.0.1:PORT or [::1]:PORT "
 			 "(a local address of this node)",
@@ -77,28 +109,22 @@ int services_svc_from_json(const json_t *o, struct svc_service *out, char *err, 
 		snprintf(err, cap, "visibility: '%.20s': expected \"public\" or \"private\"", vis);
 		return -EINVAL;
 	}
-	s.private_ = vis && strcmp(vis, "private") == 0;
+	s.svc.private_ = vis && strcmp(vis, "private") == 0;
 	allow = json_object_get(o, "allow");
 	if (allow && !json_is_array(allow)) {
-		snprintf(err, cap, "allow: expected an array of node IDs or public keys");
+		snprintf(err, cap, "allow: expected an array of node IDs, public keys or @groups");
 		return -EINVAL;
 	}
 	if (allow && json_array_size(allow) > SVC_ALLOW_MAX) {
-		snprintf(err, cap, "allow: more than %d nodes", SVC_ALLOW_MAX);
+		snprintf(err, cap, "allow: more than %d entries", SVC_ALLOW_MAX);
 		return -EINVAL;
 	}
 	json_array_foreach(allow, i, v)
 	{
-		const char *id = json_string_value(v);
-
-		if (!id || api_parse_node(id, &s.allow[i]) < 0) {
-			snprintf(err, cap, "allow[%zu]: '%.80s' is not a node ID or public key", i,
-				 id ? id : "");
+		if (allow_entry(v, i, &s, err, cap) < 0)
 			return -EINVAL;
-		}
-		s.n_allow++;
 	}
-	if (svc_service_check(&s, err, cap) < 0)
+	if (svc_service_check(&s.svc, err, cap) < 0)
 		return -EINVAL;
 	*out = s;
 	return 0;
@@ -160,8 +186,9 @@ int services_fwd_from_json(const json_t *o, struct svc_forward *out, char *err, 
 	return 0;
 }
 
-json_t *services_svc_to_json(const struct svc_service *s)
+json_t *services_svc_to_json(const struct services_def *def)
 {
+	const struct svc_service *s = &def->svc;
 	json_t *o, *allow = json_array();
 	char t[64];
 
@@ -170,6 +197,12 @@ json_t *services_svc_to_json(const struct svc_service *s)
 
 		node_id_to_str(&s->allow[i], id);
 		json_array_append_new(allow, json_string(id)); /* steals */
+	}
+	for (unsigned i = 0; allow && i < def->n_groups; i++) {
+		char g[GROUP_NAME_MAX + 2];
+
+		snprintf(g, sizeof(g), "%c%s", GROUP_REF_CHAR, def->groups[i]);
+		json_array_append_new(allow, json_string(g)); /* steals */
 	}
 	svc_format_addr((const struct sockaddr *)&s->target, t, sizeof(t));
 	o = json_pack("{s:s, s:s, s:o, s:s}", "name", s->name, "target", t, "allow",

@@ -313,6 +313,17 @@ size_t registry_find_services(const struct registry *reg, const uint8_t key[SERV
 	return n;
 }
 
+size_t registry_find_nodes_named(const struct registry *reg, const char *name,
+				 const struct node_record **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < reg->nodes.n && n < max; i++)
+		if (strcmp(reg->nodes.e[i]->rec.node.name, name) == 0)
+			out[n++] = &reg->nodes.e[i]->rec.node;
+	return n;
+}
+
 static struct reg_entry *node_entry(const struct registry *reg, const struct node_id *id,
 				    size_t *out_at)
 {
@@ -368,6 +379,23 @@ int registry_remove_service(struct registry *reg, const uint8_t key[SERVICE_KEY_
 	table_remove_at(&reg->services, at);
 	reg->dirty = true;
 	return 0;
+}
+
+size_t registry_remove_services_of(struct registry *reg, const struct node_id *owner)
+{
+	size_t gone = 0;
+
+	for (size_t i = 0; i < reg->services.n;) {
+		if (!node_id_is_equal(&reg->services.e[i]->sk.owner, owner)) {
+			i++;
+			continue;
+		}
+		table_remove_at(&reg->services, i);
+		gone++;
+	}
+	if (gone)
+		reg->dirty = true;
+	return gone;
 }
 
 static size_t table_expire(struct reg_table *t, uint64_t now_s)

@@ -84,6 +84,8 @@ int registry_pin_node(struct registry *reg, const struct node_id *id, bool pinne
 int registry_remove_node(struct registry *reg, const struct node_id *id);
 int registry_remove_service(struct registry *reg, const uint8_t key[SERVICE_KEY_LEN],
 			    const struct node_id *owner);
+/* Remove every service record of `owner`. Return how many went. */
+size_t registry_remove_services_of(struct registry *reg, const struct node_id *owner);
 /* Drop every expired record. Return how many went. */
 size_t registry_expire(struct registry *reg, uint64_t now_s);
 
@@ -119,24 +121,50 @@ int registry_load(struct registry *reg, const char *path, uint64_t now_s, size_t
 
 /* ---- peer sync (registry_sync.c) -------------------------------------- */
 
-/* Fill `out` with the page of our public records of `kind` that follows
- * `after` (NULL: from the start), at most DHT_DIGEST_MAX entries. */
+/* The peer a sync exchange is with (docs/discovery.md "Peer sync"). Node
+ * records and public service records always take part. A private service
+ * record takes part only if `may_share` (NULL: never) says this peer may
+ * learn it: only its owner knows the allow list, so the daemon answers for
+ * its own records and refuses the others it holds. A record whose owner is
+ * `peer` (NULL: unknown) may always go back to it: it knows the record,
+ * and listing it keeps the owner from sending it again. Hidden records
+ * never take part otherwise. Keys owned by `self` (NULL: none) are never
+ * asked for, because this node is the only source of its own records. A
+ * NULL audience is a peer that may learn public records only. */
+struct registry_audience {
+	void *ctx;
+	bool (*may_share)(void *ctx, const struct service_record *rec);
+	const struct node_id *self, *peer;
+};
+
+/* Fill `out` with the page of our records of `kind` that `aud` may learn
+ * and that follow `after` (NULL: from the start), at most DHT_DIGEST_MAX
+ * entries. Return 0 or -EINVAL (unknown kind, or a node cursor whose key
+ * and owner differ). */
 int registry_digest(const struct registry *reg, uint8_t kind, const struct dht_sync_key *after,
-		    struct dht_digest *out);
+		    const struct registry_audience *aud, struct dht_digest *out);
 
 /* Compare a peer's digest page with what we hold in the key range it
  * covers. Fill `out_want` (kind, up to DHT_WANT_MAX keys we lack or hold
- * older; n may be 0) and out_push[0..*out_n_push) (keys the peer lacks or
- * holds older; at most push_max). Return 1 if either list was cut short
- * (the peer resends the page after these were acted on), 0 if complete,
- * or -EINVAL for a bad page. */
-int registry_sync_diff(const struct registry *reg, const struct dht_digest *theirs,
-		       struct dht_want *out_want, struct dht_sync_key *out_push, size_t push_max,
-		       size_t *out_n_push);
+ * older, never one owned by aud->self; n may be 0) and
+ * out_push[0..*out_n_push) (keys that `aud` may learn and lacks or holds
+ * older; at most push_max). A record we hold but may not share still
+ * counts as held: it is not asked for again. Return 1 if either list was
+ * cut short (the peer resends the page after these were acted on), 0 if
+ * complete, or -EINVAL for a bad page. */
+int registry_sync_diff(const struct registry *reg, const struct registry_audience *aud,
+		       const struct dht_digest *theirs, struct dht_want *out_want,
+		       struct dht_sync_key *out_push, size_t push_max, size_t *out_n_push);
 
-/* Encode the records for keys[0..n) of `kind` that we hold (public only)
- * into out[0..max). Return how many were written. */
-size_t registry_records(const struct registry *reg, uint8_t kind, const struct dht_sync_key *keys,
+/* Encode the records for keys[0..n) of `kind` that we hold and `aud` may
+ * learn into out[0..max). Return how many were written. */
+size_t registry_records(const struct registry *reg, uint8_t kind,
+			const struct registry_audience *aud, const struct dht_sync_key *keys,
 			size_t n, struct dht_value *out, size_t max);
+
+/* Up to `max` node records named `name`, in key order (names are not
+ * unique). Borrowed, as registry_find_node(). Return how many. */
+size_t registry_find_nodes_named(const struct registry *reg, const char *name,
+				 const struct node_record **out, size_t max);
 
 #endif /* VX6_DISCOVERY_REGISTRY_H */

@@ -6,8 +6,9 @@
  * sequence numbers, DHT_DIGEST_MAX per page); the other compares each page
  * with its own entries in the same key range and answers with the records
  * the sender lacks (RECORDS) and a WANT for those it lacks itself. Every
- * list is bounded by one message. Only public records take part: node
- * records, and service records whose visibility is public.
+ * list is bounded by one message. Public records (node records, public
+ * service records) take part with every peer; a private service record
+ * only with a peer its owner allows (struct registry_audience).
  */
 #include "discovery/registry_internal.h"
 
@@ -34,8 +35,25 @@ static size_t first_after(const struct reg_table *t, const struct dht_sync_key *
 	return at;
 }
 
+/* May the peer of `aud` learn `e`? */
+static bool is_shared(const struct reg_entry *e, const struct registry_audience *aud)
+{
+	if (e->is_public)
+		return true;
+	if (aud && aud->peer && node_id_is_equal(&e->sk.owner, aud->peer))
+		return true;
+	return aud && aud->may_share && e->type == SERVICE_RECORD_TYPE &&
+	       e->rec.svc.visibility == SERVICE_VIS_PRIVATE &&
+	       aud->may_share(aud->ctx, &e->rec.svc);
+}
+
+static bool is_own(const struct dht_sync_key *k, const struct registry_audience *aud)
+{
+	return aud && aud->self && node_id_is_equal(&k->owner, aud->self);
+}
+
 int registry_digest(const struct registry *reg, uint8_t kind, const struct dht_sync_key *after,
-		    struct dht_digest *out)
+		    const struct registry_audience *aud, struct dht_digest *out)
 {
 	const struct reg_table *t = table_of(reg, kind);
 	struct dht_sync_key cursor;
@@ -56,7 +74,7 @@ int registry_digest(const struct registry *reg, uint8_t kind, const struct dht_s
 		at = 0;
 	}
 	for (; at < t->n; at++) {
-		if (!t->e[at]->is_public)
+		if (!is_shared(t->e[at], aud))
 			continue;
 		if (out->n == DHT_DIGEST_MAX) {
 			out->flags |= DHT_DIGEST_F_MORE;
@@ -70,6 +88,7 @@ int registry_digest(const struct registry *reg, uint8_t kind, const struct dht_s
 }
 
 struct diff {
+	const struct registry_audience *aud;
 	struct dht_want *want;
 	struct dht_sync_key *push;
 	size_t push_max, n_push;
@@ -78,26 +97,30 @@ struct diff {
 
 static void diff_want(struct diff *d, const struct dht_sync_key *k)
 {
+	if (is_own(k, d->aud))
+		return; /* we are the only source of our own records */
 	if (d->want->n == DHT_WANT_MAX)
 		d->cut = true;
 	else
 		d->want->keys[d->want->n++] = *k;
 }
 
-static void diff_push(struct diff *d, const struct dht_sync_key *k)
+static void diff_push(struct diff *d, const struct reg_entry *e)
 {
+	if (!is_shared(e, d->aud))
+		return;
 	if (d->n_push == d->push_max)
 		d->cut = true;
 	else
-		d->push[d->n_push++] = *k;
+		d->push[d->n_push++] = e->sk;
 }
 
-/* The next public entry at or after *at inside the page's range, or NULL. */
+/* The next entry at or after *at inside the page's range, or NULL. Every
+ * entry we hold takes part, so that what we may not share is not asked for
+ * again; diff_push() decides what goes to the peer. */
 static const struct reg_entry *next_ours(const struct reg_table *t, size_t *at,
 					 const struct dht_sync_key *hi)
 {
-	while (*at < t->n && !t->e[*at]->is_public)
-		(*at)++;
 	if (*at == t->n || (hi && dht_sync_key_cmp(&t->e[*at]->sk, hi) > 0))
 		return NULL;
 	return t->e[*at];
@@ -105,13 +128,13 @@ static const struct reg_entry *next_ours(const struct reg_table *t, size_t *at,
 
 /* The page covers keys in (after, last key] when more pages follow, and
  * (after, end) when it is the last; FIRST means no lower bound. */
-int registry_sync_diff(const struct registry *reg, const struct dht_digest *theirs,
-		       struct dht_want *out_want, struct dht_sync_key *out_push, size_t push_max,
-		       size_t *out_n_push)
+int registry_sync_diff(const struct registry *reg, const struct registry_audience *aud,
+		       const struct dht_digest *theirs, struct dht_want *out_want,
+		       struct dht_sync_key *out_push, size_t push_max, size_t *out_n_push)
 {
 	const struct reg_table *t = table_of(reg, theirs->kind);
 	const struct dht_sync_key *hi = NULL;
-	struct diff d = {.want = out_want, .push = out_push, .push_max = push_max};
+	struct diff d = {.aud = aud, .want = out_want, .push = out_push, .push_max = push_max};
 	size_t at, j = 0;
 
 	if (!t || theirs->n > DHT_DIGEST_MAX ||
@@ -130,7 +153,7 @@ int registry_sync_diff(const struct registry *reg, const struct dht_digest *thei
 			break;
 		c = !ours ? 1 : j == theirs->n ? -1 : dht_sync_key_cmp(&ours->sk, &theirs->keys[j]);
 		if (c < 0) {
-			diff_push(&d, &ours->sk);
+			diff_push(&d, ours);
 			at++;
 		} else if (c > 0) {
 			diff_want(&d, &theirs->keys[j++]);
@@ -138,7 +161,7 @@ int registry_sync_diff(const struct registry *reg, const struct dht_digest *thei
 			if (theirs->seq[j] > ours->seq)
 				diff_want(&d, &theirs->keys[j]);
 			else if (ours->seq > theirs->seq[j])
-				diff_push(&d, &ours->sk);
+				diff_push(&d, ours);
 			at++;
 			j++;
 		}
@@ -147,7 +170,8 @@ int registry_sync_diff(const struct registry *reg, const struct dht_digest *thei
 	return d.cut ? 1 : 0;
 }
 
-size_t registry_records(const struct registry *reg, uint8_t kind, const struct dht_sync_key *keys,
+size_t registry_records(const struct registry *reg, uint8_t kind,
+			const struct registry_audience *aud, const struct dht_sync_key *keys,
 			size_t n, struct dht_value *out, size_t max)
 {
 	const struct reg_table *t = table_of(reg, kind);
@@ -159,7 +183,7 @@ size_t registry_records(const struct registry *reg, uint8_t kind, const struct d
 		size_t at = reg_table_lower(t, &keys[i]), len;
 
 		if (at == t->n || dht_sync_key_cmp(&t->e[at]->sk, &keys[i]) != 0 ||
-		    !t->e[at]->is_public)
+		    !is_shared(t->e[at], aud))
 			continue;
 		len = reg_entry_encode(t->e[at], out[w].b, sizeof(out[w].b));
 		if (len == 0)

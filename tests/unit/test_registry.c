@@ -2,8 +2,7 @@
  * registry. The admission rules (a numbered table), caps and eviction
  * order, services and aliases, the save/load round trip, a numbered table
  * of corrupt files (each refused with its reason, nothing kept), kill -9
- * during saves, peer sync between two registries over many pages, and
- * bootstrap contacts.
+ * during saves. Peer sync and bootstrap contacts: test_registry_sync.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,94 +26,11 @@
 #include "lib/secure.h"
 #include "lib/wire.h"
 
-#define NOW	  1700000000u
+#include "registry_test.h"
+
 #define SUM_LABEL "vx6 registry checksum v1" /* docs/discovery.md */
-#define KEYS	  160
 
-static uint8_t sk[KEYS][64], pk[KEYS][32];
 static char dir[64];
-
-static void keys_init(void)
-{
-	for (unsigned i = 0; i < KEYS; i++) {
-		uint8_t seed[32] = {0};
-
-		seed[0] = (uint8_t)i;
-		seed[1] = 0xec;
-		sec_ed25519_from_seed(pk[i], sk[i], seed);
-	}
-}
-
-static size_t node_rec(unsigned k, uint64_t seq, uint64_t issued, uint64_t expires, unsigned n_ep,
-		       uint8_t *buf)
-{
-	struct node_record r = {0};
-	size_t len;
-
-	memcpy(r.pk, pk[k], 32);
-	r.seq = seq;
-	r.issued = issued;
-	r.expires = expires;
-	snprintf(r.name, sizeof(r.name), "node%u", k);
-	r.n_endpoints = (uint8_t)n_ep;
-	for (unsigned i = 0; i < n_ep; i++) {
-		inet_pton(AF_INET6, "2001:db8::1", &r.ep[i].addr);
-		r.ep[i].addr.s6_addr[15] = (uint8_t)i;
-		r.ep[i].port = (uint16_t)(1000 + i);
-		r.ep[i].transport = RECORD_TRANSPORT_TCP;
-	}
-	assert_int_equal(node_record_sign(&r, sk[k]), 0);
-	assert_int_equal(node_record_encode(&r, buf, NODE_RECORD_MAX_LEN, &len), 0);
-	return len;
-}
-
-static size_t node_simple(unsigned k, uint64_t seq, uint8_t *buf)
-{
-	return node_rec(k, seq, NOW, NOW + 3600, 1, buf);
-}
-
-static size_t svc_rec(unsigned k, const char *name, uint8_t vis, uint64_t seq, uint8_t *buf)
-{
-	struct service_record r = {0};
-	size_t len;
-
-	memcpy(r.pk, pk[k], 32);
-	r.seq = seq;
-	r.issued = NOW;
-	r.expires = NOW + 3600;
-	r.visibility = vis;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	assert_int_equal(service_record_sign(&r, sk[k]), 0);
-	assert_int_equal(service_record_encode(&r, buf, SERVICE_RECORD_MAX_LEN, &len), 0);
-	return len;
-}
-
-static struct node_id id_of(unsigned k)
-{
-	struct node_id id;
-
-	node_id_from_pubkey(&id, pk[k]);
-	return id;
-}
-
-/* A pointer to node k's ID, valid for the next three calls. */
-static const struct node_id *idp(unsigned k)
-{
-	static struct node_id ring[4];
-	static unsigned at;
-
-	ring[at % 4] = id_of(k);
-	return &ring[at++ % 4];
-}
-
-static struct registry *reg_new(unsigned nodes, unsigned services, unsigned aliases)
-{
-	struct registry_limits lim = {nodes, services, aliases};
-	struct registry *reg;
-
-	assert_int_equal(registry_new(&lim, &reg), 0);
-	return reg;
-}
 
 /* ---- admission ------------------------------------------------------------- */
 
@@ -313,28 +229,6 @@ static void test_services_aliases(void **state)
 static void path_of(char *out, size_t cap, const char *name)
 {
 	assert_int_equal(fs_path_join(out, cap, dir, name), 0);
-}
-
-/* Two registries hold the same thing: every page of both kinds equal. */
-static void assert_same(const struct registry *a, const struct registry *b)
-{
-	for (uint8_t kind = DHT_SYNC_NODES; kind <= DHT_SYNC_SERVICES; kind++) {
-		struct dht_digest da, db;
-		struct dht_sync_key cursor;
-		bool first = true;
-
-		do {
-			assert_int_equal(registry_digest(a, kind, first ? NULL : &cursor, &da), 0);
-			assert_int_equal(registry_digest(b, kind, first ? NULL : &cursor, &db), 0);
-			assert_int_equal(da.n, db.n);
-			assert_int_equal(da.flags, db.flags);
-			assert_memory_equal(da.keys, db.keys, da.n * sizeof(da.keys[0]));
-			assert_memory_equal(da.seq, db.seq, da.n * sizeof(da.seq[0]));
-			if (da.n)
-				cursor = da.keys[da.n - 1];
-			first = false;
-		} while (da.flags & DHT_DIGEST_F_MORE);
-	}
 }
 
 static struct registry *filled(void)
@@ -587,135 +481,6 @@ static void test_kill9(void **state)
 	assert_true(loaded >= 4); /* the children did get to save */
 }
 
-/* ---- peer sync ---------------------------------------------------------------- */
-
-/* One side's full pass: A sends every page; B answers with RECORDS (what
- * A lacks) and a WANT (what B lacks), which A answers with RECORDS. When
- * B's lists were cut short, A sends the same page again. */
-static unsigned sync_pass(struct registry *a, struct registry *b, uint8_t kind)
-{
-	struct dht_sync_key after, push[DHT_VALUES_MAX];
-	struct dht_value vals[DHT_VALUES_MAX];
-	struct dht_digest page;
-	struct dht_want want;
-	bool first = true;
-	unsigned msgs = 0;
-
-	do {
-		int cut;
-
-		do {
-			size_t n_push, n;
-
-			/* A (re)sends its page; after a cut list it has changed. */
-			assert_int_equal(registry_digest(a, kind, first ? NULL : &after, &page), 0);
-			msgs++;
-			cut = registry_sync_diff(b, &page, &want, push, DHT_VALUES_MAX, &n_push);
-			assert_true(cut >= 0);
-			assert_true(want.n <= DHT_WANT_MAX && n_push <= DHT_VALUES_MAX);
-			n = registry_records(b, kind, push, n_push, vals, DHT_VALUES_MAX);
-			assert_int_equal(n, n_push);
-			for (size_t i = 0; i < n; i++)
-				assert_int_equal(registry_put(a, vals[i].b, vals[i].len, NOW, 0),
-						 0);
-			for (size_t i = 0; i < want.n; i += DHT_VALUES_MAX) {
-				size_t m =
-				    want.n - i < DHT_VALUES_MAX ? want.n - i : DHT_VALUES_MAX;
-
-				n = registry_records(a, kind, &want.keys[i], m, vals,
-						     DHT_VALUES_MAX);
-				assert_int_equal(n, m);
-				for (size_t j = 0; j < n; j++)
-					assert_int_equal(
-					    registry_put(b, vals[j].b, vals[j].len, NOW, 0), 0);
-				msgs++;
-			}
-			msgs += n_push > 0;
-		} while (cut == 1);
-		if (page.n)
-			after = page.keys[page.n - 1];
-		first = false;
-	} while (page.flags & DHT_DIGEST_F_MORE);
-	return msgs;
-}
-
-static void test_sync(void **state)
-{
-	struct registry *a = reg_new(KEYS, 64, 4), *b = reg_new(KEYS, 64, 4);
-	struct dht_digest page;
-	uint8_t rec[512];
-	size_t len;
-
-	(void)state;
-	/* 0-39 only A, 40-79 only B, 80-119 both equal, 120-139 A newer,
-	 * 140-159 B newer; services: public ones sync, others never. */
-	for (unsigned k = 0; k < KEYS; k++) {
-		if (k < 40 || k >= 80) {
-			len = node_simple(k, k >= 120 && k < 140 ? 2 : 1, rec);
-			assert_int_equal(registry_put_node(a, rec, len, NOW, 0), 0);
-		}
-		if (k >= 40) {
-			len = node_simple(k, k >= 140 ? 2 : 1, rec);
-			assert_int_equal(registry_put_node(b, rec, len, NOW, 0), 0);
-		}
-	}
-	len = svc_rec(1, "one.web", SERVICE_VIS_PUBLIC, 1, rec);
-	assert_int_equal(registry_put_service(a, rec, len, NOW, 0), 0);
-	len = svc_rec(2, "two.db", SERVICE_VIS_PRIVATE, 1, rec);
-	assert_int_equal(registry_put_service(a, rec, len, NOW, 0), 0);
-	len = svc_rec(3, "three.x", SERVICE_VIS_HIDDEN, 1, rec);
-	assert_int_equal(registry_put_service(b, rec, len, NOW, 0), 0);
-	assert_true(sync_pass(a, b, DHT_SYNC_NODES) > 4); /* several pages */
-	assert_true(sync_pass(a, b, DHT_SYNC_SERVICES) >= 1);
-	assert_same(a, b);
-	assert_int_equal(a->nodes.n, KEYS);
-	for (unsigned k = 120; k < KEYS; k++) {
-		struct node_id id = id_of(k);
-
-		assert_int_equal(registry_find_node(a, &id)->seq, 2);
-		assert_int_equal(registry_find_node(b, &id)->seq, 2);
-	}
-	assert_int_equal(a->services.n, 2); /* its own private one stays */
-	assert_int_equal(b->services.n, 2); /* one.web arrived; three.x stays home */
-	/* In sync now: a second pass finds nothing to move. */
-	assert_int_equal(sync_pass(b, a, DHT_SYNC_NODES), 4);
-	/* A bad page is refused. */
-	memset(&page, 0, sizeof(page));
-	page.kind = DHT_SYNC_NODES;
-	page.flags = DHT_DIGEST_F_MORE;
-	assert_int_equal(registry_sync_diff(a, &page, &(struct dht_want){0}, NULL, 0, &len),
-			 -EINVAL);
-	page.kind = 9;
-	assert_int_equal(registry_digest(a, 9, NULL, &page), -EINVAL);
-	a = registry_free(a);
-	b = registry_free(b);
-}
-
-static void test_contacts(void **state)
-{
-	struct registry *reg = reg_new(16, 4, 4);
-	struct dht_contact c[16];
-	uint8_t rec[512];
-	size_t len, n;
-
-	(void)state;
-	for (unsigned k = 0; k < 6; k++) {
-		len = node_rec(k, 1, NOW, NOW + 3600, k % 2 ? 3 : 0, rec); /* odd: 3 endpoints */
-		assert_int_equal(registry_put_node(reg, rec, len, NOW + 10 - k, 0), 0);
-	}
-	n = registry_contacts(reg, c, 16);
-	assert_int_equal(n, 3);
-	for (size_t i = 0; i < n; i++) {
-		struct node_id want = id_of((unsigned)(1 + 2 * i)); /* most recent first */
-
-		assert_memory_equal(&c[i].id, &want, sizeof(want));
-		assert_int_equal(c[i].n_ep, DHT_CONTACT_EP_MAX);
-		assert_true(dht_contact_is_valid(&c[i]));
-	}
-	assert_int_equal(registry_contacts(reg, c, 2), 2);
-	reg = registry_free(reg);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -735,14 +500,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_put_rules),
-	    cmocka_unit_test(test_caps_eviction),
-	    cmocka_unit_test(test_services_aliases),
-	    cmocka_unit_test(test_save_load),
-	    cmocka_unit_test(test_load_corrupt),
-	    cmocka_unit_test(test_kill9),
-	    cmocka_unit_test(test_sync),
-	    cmocka_unit_test(test_contacts),
+	    cmocka_unit_test(test_put_rules),	     cmocka_unit_test(test_caps_eviction),
+	    cmocka_unit_test(test_services_aliases), cmocka_unit_test(test_save_load),
+	    cmocka_unit_test(test_load_corrupt),     cmocka_unit_test(test_kill9),
 	};
 
 	if (sec_init() < 0)

@@ -210,6 +210,16 @@ static void test_json_forms(void **state)
 		{5, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"visibility\":\"hidden\"}",
 		 "visibility:"},
 		{6, "{\"name\":\"S\",\"target\":\"127.0.0.1:22\"}", "Invalid service name"},
+		{7, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"allow\":[\"@Ops\"]}",
+		 "allow[0]: '@Ops' is not a group"},
+		{8, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"allow\":[\"@\"]}",
+		 "allow[0]: '@' is not a group"},
+		{9, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"allow\":[\"@a\",\"@a\"]}",
+		 "allow[1]: '@a' is listed twice"},
+		{10, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"allow\":\"@a\"}",
+		 "allow: expected an array"},
+		{11, "{\"name\":\"ssh\",\"target\":\"127.0.0.1:22\",\"allow\":[\"ops\"]}",
+		 "allow[0]: 'ops' is not a node ID, public key or @group"},
 	    },
 	  bad_fwd[] = {
 	      {1, "{\"service\":\"n2.ssh\",\"listen\":\"0.0.0.0:1\"}", "listen: Invalid"},
@@ -221,7 +231,7 @@ static void test_json_forms(void **state)
 	       "addr:"},
 	      {5, "{\"listen\":\"127.0.0.1:1\"}", "service:"},
 	  };
-	struct svc_service s, s2;
+	struct services_def s, s2;
 	struct svc_forward f, f2;
 	char err[256];
 	json_t *o;
@@ -244,14 +254,16 @@ static void test_json_forms(void **state)
 		json_decref(o);
 	}
 	/* What services.json holds reads back as the same entry. */
-	o = json_loads(
-	    "{\"name\":\"db\",\"target\":\"[::1]:5432\",\"visibility\":\"private\","
-	    "\"allow\":[\"0000000000000000000000000000000000000000000000000000000000000001\"]}",
-	    0, NULL);
+	o = json_loads("{\"name\":\"db\",\"target\":\"[::1]:5432\",\"visibility\":\"private\","
+		       "\"allow\":[\"@ops\","
+		       "\"0000000000000000000000000000000000000000000000000000000000000001\"]}",
+		       0, NULL);
 	assert_int_equal(services_svc_from_json(o, &s, err, sizeof(err)), 0);
 	json_decref(o);
-	assert_true(s.private_);
-	assert_int_equal(s.n_allow, 1);
+	assert_true(s.svc.private_);
+	assert_int_equal(s.svc.n_allow, 1);
+	assert_int_equal(s.n_groups, 1);
+	assert_string_equal(s.groups[0], "ops");
 	o = services_svc_to_json(&s);
 	assert_int_equal(services_svc_from_json(o, &s2, err, sizeof(err)), 0);
 	json_decref(o);
@@ -272,12 +284,9 @@ static void test_json_forms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_open_roundtrip),
-	    cmocka_unit_test(test_open_malformed),
-	    cmocka_unit_test(test_accept),
-	    cmocka_unit_test(test_loopback_parse),
-	    cmocka_unit_test(test_tables),
-	    cmocka_unit_test(test_json_forms),
+	    cmocka_unit_test(test_open_roundtrip), cmocka_unit_test(test_open_malformed),
+	    cmocka_unit_test(test_accept),	   cmocka_unit_test(test_loopback_parse),
+	    cmocka_unit_test(test_tables),	   cmocka_unit_test(test_json_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
