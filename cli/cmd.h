@@ -92,7 +92,7 @@ struct cmd_service_args {
 	bool private_;
 };
 
-/* vx6 service add NAME --target ADDR:PORT [--allow NODE ...] [--private]
+/* vx6 service add NAME --target ADDR:PORT [--allow NODE|@GROUP ...] [--private]
  * vx6 service remove NAME | vx6 service list [--json] */
 enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
 				 struct cmd_service_args *out);
@@ -106,5 +106,21 @@ int cmd_connect_main(struct cli_ctx *ctx, int argc, char **argv);
 enum cli_parse cmd_forwards_parse(struct cli_ctx *ctx, int argc, char **argv,
 				  struct cmd_service_args *out);
 int cmd_forwards_main(struct cli_ctx *ctx, int argc, char **argv);
+
+#define CMD_GROUP_NODES_MAX 32
+
+/* Arguments of `vx6 group`. */
+struct cmd_group_args {
+	const char *verb; /* add | remove | list */
+	const char *name; /* the group, without '@' */
+	const char *nodes[CMD_GROUP_NODES_MAX];
+	unsigned n_nodes;
+};
+
+/* vx6 group add NAME NODE... | vx6 group remove NAME [NODE...]
+ * vx6 group list [--json] */
+enum cli_parse cmd_group_parse(struct cli_ctx *ctx, int argc, char **argv,
+			       struct cmd_group_args *out);
+int cmd_group_main(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif /* VX6_CLI_CMD_H */

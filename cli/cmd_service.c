@@ -17,19 +17,23 @@
 #define ALLOW_MAX CMD_SERVICE_ALLOW_MAX
 
 static const char service_usage[] =
-    "Usage: vx6 service add NAME --target 127.0.0.1:PORT [--allow NODE ...] [--private]\n"
+    "Usage: vx6 service add NAME --target 127.0.0.1:PORT [--allow NODE|@GROUP ...] [--private]\n"
     "       vx6 service remove NAME\n"
     "       vx6 service list [--json]\n"
     "\n"
     "Publish a local TCP service as NODENAME.NAME. Clients reach it with 'vx6 connect';\n"
     "vx6d connects only to the target given here. With --allow, only those nodes\n"
-    "(node IDs or public keys) may connect; without it, any authenticated node.\n"
-    "Services are kept in <state-dir>/services.json.\n"
+    "(node IDs or public keys) and the members of those groups ('@NAME', see\n"
+    "'vx6 group') may connect; without it, any authenticated node. A group must\n"
+    "exist when it is named here; its members are looked up at every change of\n"
+    "the group. Services are kept in <state-dir>/services.json.\n"
     "\n"
     "Options:\n"
     "  --target ADDR:PORT  127.0.0.1:PORT or [::1]:PORT\n"
-    "  --allow NODE        repeatable; at most 32\n"
-    "  --private           keep the record on this node (reach it in direct mode)\n"
+    "  --allow NODE|@GROUP repeatable; at most 32 entries and 32 nodes in all\n"
+    "  --private           offer the record only to the nodes --allow names (peer\n"
+    "                      sync; never flooded or put in the DHT); without --allow,\n"
+    "                      to nobody: clients then use direct-IPv6 mode\n"
     "  --json              (list) print the API's JSON\n"
     "  --help, -h          show this help\n";
 
@@ -244,14 +248,24 @@ static void print_services(const struct cli_ctx *ctx, const json_t *res)
 		const char *n = json_string_value(json_object_get(s, "name"));
 		const char *t = json_string_value(json_object_get(s, "target"));
 		const char *v = json_string_value(json_object_get(s, "visibility"));
-		size_t na = json_array_size(json_object_get(s, "allow"));
+		const json_t *allow = json_object_get(s, "allow"), *e;
+		size_t na = 0, k;
 
 		fprintf(ctx->out, "%-16s -> %s  %s, ", cli_escape_str(a, sizeof(a), n ? n : "?"),
 			cli_escape_str(b, sizeof(b), t ? t : "?"), v ? v : "?");
+		json_array_foreach(allow, k, e) na +=
+		    json_string_value(e) && json_string_value(e)[0] != '@';
 		if (na)
-			fprintf(ctx->out, "%zu allowed nodes\n", na);
-		else
-			fprintf(ctx->out, "any node\n");
+			fprintf(ctx->out, "%zu allowed nodes", na);
+		json_array_foreach(allow, k, e)
+		{
+			const char *g = json_string_value(e);
+
+			if (g && g[0] == '@')
+				fprintf(ctx->out, "%s%s", na++ ? " " : "",
+					cli_escape_str(a, sizeof(a), g));
+		}
+		fprintf(ctx->out, "%s\n", na ? "" : "any node");
 	}
 }
 

@@ -18,6 +18,7 @@ static const struct cli_cmd commands[] = {
     {"ping", "ping a peer over its link (loss, RTT)", cmd_ping_main},
     {"bench", "send bytes to a peer over a link stream, check SHA-256", cmd_bench_main},
     {"service", "add, remove or list the services this node publishes", cmd_service_main},
+    {"group", "add, remove or list groups of nodes for allow lists", cmd_group_main},
     {"connect", "forward a local port to a named service", cmd_connect_main},
     {"forwards", "list or remove forwarded ports", cmd_forwards_main},
 };

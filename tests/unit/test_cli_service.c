@@ -1,6 +1,7 @@
 /* tests/unit/test_cli_service.c - argument parsing of `vx6 service`,
- * `vx6 connect` and `vx6 forwards`: a numbered table of command lines
- * with the result and the words of the error each must give. */
+ * `vx6 connect`, `vx6 forwards` and `vx6 group`: numbered tables of
+ * command lines with the result and the words of the error each must
+ * give. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,11 +138,73 @@ static void test_parsed_values(void **state)
 	assert_false(a.private_);
 }
 
+static const struct {
+	const char *argv[40];
+	enum cli_parse want;
+	const char *err; /* substring of the error, "" for none */
+} group_cases[] = {
+    /* 1 */ {{"group", "add", "ops", "n1", "n2", NULL}, CLI_PARSE_RUN, ""},
+    /* 2 */ {{"group", "add", "ops", NULL}, CLI_PARSE_USAGE, "'add' needs at least one NODE"},
+    /* 3 */ {{"group", "add", NULL}, CLI_PARSE_USAGE, "expected a group NAME"},
+    /* 4 */ {{"group", "remove", "ops", NULL}, CLI_PARSE_RUN, ""},
+    /* 5 */ {{"group", "remove", "ops", "n1", NULL}, CLI_PARSE_RUN, ""},
+    /* 6 */ {{"group", "list", NULL}, CLI_PARSE_RUN, ""},
+    /* 7 */ {{"group", "list", "--json", NULL}, CLI_PARSE_RUN, ""},
+    /* 8 */ {{"group", "list", "ops", NULL}, CLI_PARSE_USAGE, "'list' takes no arguments"},
+    /* 9 */ {{"group", NULL}, CLI_PARSE_USAGE, "missing a subcommand"},
+    /* 10 */ {{"group", "frob", "x", NULL}, CLI_PARSE_USAGE, "unknown subcommand"},
+    /* 11 */ {{"group", "add", "Ops", "n1", NULL}, CLI_PARSE_USAGE, "Invalid group name: 1..63"},
+    /* 12 */ {{"group", "add", "@ops", "n1", NULL}, CLI_PARSE_USAGE, "without the '@'"},
+    /* 13 */ {{"group", "remove", "ops-", NULL}, CLI_PARSE_USAGE, "Invalid group name"},
+    /* 14 */ {{"group", "remove", "a/b", NULL}, CLI_PARSE_USAGE, "Invalid group name"},
+    /* 15 */ {{"group", "add", "ops", "--bogus", NULL}, CLI_PARSE_USAGE, "unknown option"},
+    /* 16 */ {{"group", "--help", NULL}, CLI_PARSE_HELP, ""},
+    /* 17 */
+    {{"group", "add", "ops", "1",  "2",	 "3",  "4",  "5",  "6",	 "7",  "8",  "9",  "10",
+      "11",    "12",  "13",  "14", "15", "16", "17", "18", "19", "20", "21", "22", "23",
+      "24",    "25",  "26",  "27", "28", "29", "30", "31", "32", "33", NULL},
+     CLI_PARSE_USAGE,
+     "at most 32 nodes"},
+};
+
+static void test_group_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(group_cases) / sizeof(group_cases[0]); i++) {
+		struct cli_ctx ctx = {0};
+		struct cmd_group_args a;
+		char *argv[40], *out = NULL, *err = NULL;
+		size_t n = 0, ol, el;
+		enum cli_parse r;
+
+		while (group_cases[i].argv[n]) {
+			argv[n] = (char *)group_cases[i].argv[n];
+			n++;
+		}
+		argv[n] = NULL;
+		ctx.out = open_memstream(&out, &ol);
+		ctx.err = open_memstream(&err, &el);
+		r = cmd_group_parse(&ctx, (int)n, argv, &a);
+		fclose(ctx.out);
+		fclose(ctx.err);
+		if (r != group_cases[i].want ||
+		    (group_cases[i].err[0] && !strstr(err, group_cases[i].err)) ||
+		    (!group_cases[i].err[0] && err[0]))
+			fail_msg("group case %zu: got %d, error '%s'", i + 1, r, err);
+		if (i == 0 &&
+		    (a.n_nodes != 2 || strcmp(a.name, "ops") != 0 || strcmp(a.nodes[1], "n2") != 0))
+			fail_msg("group case 1: parsed values");
+		free(out);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_parsed_values),
+	    cmocka_unit_test(test_group_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
