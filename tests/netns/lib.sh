@@ -31,6 +31,8 @@
 #   node_setup I                 state dir, `vx6 init`, config (lab_start_node does it too)
 #   lab_start_node I [ARGS...]   start vx6d on node I, wait until /api/v1/health answers
 #   stop_node I                  SIGTERM, wait (bounded), assert exit status 0
+#   lab_start_fails I WHAT RE    vx6d on (stopped) node I must exit 1 with one stderr line matching RE
+#   lab_sshd I ADDR, lab_ssh I ADDR CMD, lab_ssh_local I PORT CMD   OpenSSH server and clients
 #   kill_node I                  SIGKILL, reap
 #   nI CMD...                    echo CMD and run it in node I's namespace (n1 .. n9)
 #   api I METHOD PATH [CURL...]  print the response body; fail on a non-2xx status
@@ -304,6 +306,18 @@ stop_node() {
 	assert_eq "n$i: vx6d exit status after SIGTERM" "$rc" 0
 }
 
+# lab_start_fails I WHAT REGEX: start vx6d for the stopped node I, which must
+# refuse to start (a bad WHAT, e.g. a state file): exit status 1 within 10 s
+# and exactly one line on stderr, matching REGEX.
+lab_start_fails() {
+	local i=$1 rc=0
+	ip netns exec "${NODE_NS[i]}" timeout -k 2 10 "$VX6D" --config "${NODE_CFG[i]}" \
+		</dev/null >/dev/null 2>"$LAB_TMP/err" || rc=$?
+	assert_eq "vx6d exit status with a bad $2" "$rc" 1
+	assert_eq "one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
+	assert_match "stderr names the problem" "$(cat "$LAB_TMP/err")" "$3"
+}
+
 # kill_node I: SIGKILL. Its status (137) is expected and not checked; disown
 # keeps bash from printing "Killed" for it.
 kill_node() {
@@ -381,6 +395,16 @@ lab_ssh() {
 	ip netns exec "${NODE_NS[i]}" ssh -i "$LAB_TMP/ssh/client" -o BatchMode=yes \
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 \
 		-o LogLevel=ERROR "root@$addr" "$@"
+}
+
+# lab_ssh_local I PORT CMD...: ssh from node I to root@127.0.0.1:PORT (a
+# forwarded port) with the lab's key, bounded to 20 s.
+lab_ssh_local() {
+	local i=$1 port=$2
+	shift 2
+	ip netns exec "${NODE_NS[i]}" timeout 20 ssh -p "$port" -i "$LAB_TMP/ssh/client" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 "$@"
 }
 
 # ---- cleanup ------------------------------------------------------------------

@@ -85,13 +85,7 @@ say "n1: named forward to n2.ssh"
 vx 1 connect n2.ssh --listen 127.0.0.1:15022
 vx 1 connect n2.sink --listen 127.0.0.1:15900
 assert "CLI refuses a non-loopback listen" not vx 1 connect n2.ssh --listen 0.0.0.0:15099
-ssh_via() {
-	local i=$1 port=$2
-	shift 2
-	ip netns exec "${NODE_NS[i]}" timeout 20 ssh -p "$port" -i "$LAB_TMP/ssh/client" \
-		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 "$@"
-}
+ssh_via() { lab_ssh_local "$@"; }
 on_n2() { ssh_via "$1" "$2" ip -6 -o addr show dev eth0 | grep -q 'fd00:76::2/'; }
 wait_for 20 "ssh through n1's forward runs a command on n2" on_n2 1 15022
 
@@ -230,14 +224,7 @@ out=$(vx 2 service list)
 assert "sink is gone" not grep -q sink <<<"$out"
 say "a corrupt services.json or forwards.json stops vx6d with one line"
 stop_node 3
-start_err() {
-	local rc=0
-	ip netns exec "${NODE_NS[3]}" timeout -k 2 10 "$VX6D" --config "${NODE_CFG[3]}" \
-		</dev/null >/dev/null 2>"$LAB_TMP/err" || rc=$?
-	assert_eq "vx6d exit status with a bad $1" "$rc" 1
-	assert_eq "one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
-	assert_match "stderr names the problem" "$(cat "$LAB_TMP/err")" "$2"
-}
+start_err() { lab_start_fails 3 "$@"; }
 echo '{"services": [{"name": "x", "target": "192.0.2.1:22"}]}' >"${NODE_DIR[3]}/services.json"
 start_err services.json "services.json: services\[0\]\.target: Invalid target '192.0.2.1:22'"
 echo '{"services": [' >"${NODE_DIR[3]}/services.json"
