@@ -1,5 +1,6 @@
 /* transport/noise.h - the Noise Protocol Framework (revision 34) for
- * Noise_<pattern>_25519_ChaChaPoly_BLAKE2b, over libsodium only.
+ * Noise_<pattern>_25519_<cipher>_BLAKE2b, cipher ChaChaPoly (libsodium) or
+ * AESGCM (GnuTLS, for CPUs with AES instructions; docs/noise.md §2).
  *
  * A protocol engine: no I/O, no clock, no allocation except _new(). It
  * owns the handshake (HandshakeState, spec §5.3) and the transport
@@ -25,8 +26,8 @@
 
 #define NOISE_DH_LEN	      32    /* X25519 public key, private key, DH output */
 #define NOISE_HASH_LEN	      64    /* BLAKE2b-512; also the handshake hash */
-#define NOISE_KEY_LEN	      32    /* ChaCha20-Poly1305 key */
-#define NOISE_TAG_LEN	      16    /* Poly1305 tag added to every ciphertext */
+#define NOISE_KEY_LEN	      32    /* ChaCha20-Poly1305 or AES-256-GCM key */
+#define NOISE_TAG_LEN	      16    /* Poly1305 or GHASH tag added to every ciphertext */
 #define NOISE_MSG_MAX_LEN     65535 /* any Noise message, handshake or transport (§3) */
 #define NOISE_PAYLOAD_MAX_LEN (NOISE_MSG_MAX_LEN - NOISE_TAG_LEN) /* transport plaintext */
 
@@ -73,6 +74,14 @@ enum noise_pattern {
 	NOISE_PATTERN__COUNT
 };
 
+/* Cipher functions (§12.3, §12.4). The suite is part of the protocol name,
+ * so both sides must agree on it before the first message. */
+enum noise_cipher_suite {
+	NOISE_CIPHER_CHACHAPOLY = 0, /* ChaCha20-Poly1305 (RFC 8439) */
+	NOISE_CIPHER_AESGCM = 1,     /* AES-256-GCM (NIST SP 800-38D) */
+	NOISE_CIPHER__COUNT
+};
+
 /* What has happened to a handshake. */
 enum noise_handshake_state {
 	NOISE_HS_CLEARED = 0,	/* no pattern, no keys: after _new() or _clear() */
@@ -89,10 +98,15 @@ struct noise_cipher;	/* layout: transport/noise_internal.h */
 /* Pattern name ("IK"), or NULL for a value outside the enum. */
 const char *noise_pattern_name(enum noise_pattern p);
 
-/* Parse a full protocol name ("Noise_XX_25519_ChaChaPoly_BLAKE2b") into
- * *out_pattern. Return 0, or -EPROTONOSUPPORT for any other name (other pattern,
- * modifier such as psk0, or algorithm). */
-int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out_pattern);
+/* Cipher name as in protocol names ("ChaChaPoly", "AESGCM"), or NULL
+ * outside the enum. */
+const char *noise_cipher_suite_name(enum noise_cipher_suite c);
+
+/* Parse a full protocol name ("Noise_XX_25519_AESGCM_BLAKE2b") into
+ * *out_pattern and *out_cipher. Return 0, or -EPROTONOSUPPORT for any other
+ * name (other pattern, modifier such as psk0, or algorithm). */
+int noise_protocol_parse(const char *protocol_name, enum noise_pattern *out_pattern,
+			 enum noise_cipher_suite *out_cipher);
 
 /* Whether the side `initiator` needs its own static key for pattern `p`,
  * and whether it must be given the peer's static key before the handshake
@@ -113,17 +127,17 @@ struct noise_handshake *noise_handshake_free(struct noise_handshake *hs);
 /* Wipe every secret and return `hs` to NOISE_HS_CLEARED. */
 void noise_handshake_clear(struct noise_handshake *hs);
 
-/* Initialize(): start pattern `p` in role `initiator` (§5.3), from any
- * state. `prologue` (may be NULL when `prologue_len` is 0) is hashed, not
+/* Initialize(): start pattern `p` with cipher `c` in role `initiator`
+ * (§5.3), from any state. `prologue` (may be NULL when `prologue_len` is 0) is hashed, not
  * kept. `s_priv` is our 32-byte X25519 private key, required exactly when
  * noise_pattern_needs_static() and NULL otherwise; `rs` is the peer's
  * static public key, required exactly when noise_pattern_needs_remote_static()
  * and NULL otherwise (passing an rs a pattern would learn in-band is refused:
  * the engine would not check it). Both are copied. Return 0 or -EINVAL
- * (unknown pattern, missing or extra key); on error hs is CLEARED. */
-int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool initiator,
-			 const uint8_t *prologue, size_t prologue_len, const uint8_t *s_priv,
-			 const uint8_t *rs);
+ * (unknown pattern or cipher, missing or extra key); on error hs is CLEARED. */
+int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p,
+			 enum noise_cipher_suite c, bool initiator, const uint8_t *prologue,
+			 size_t prologue_len, const uint8_t *s_priv, const uint8_t *rs);
 
 /* Fix the ephemeral private key instead of drawing it from the RNG. Only
  * for known-answer tests: reusing an ephemeral key breaks every guarantee.
@@ -136,8 +150,8 @@ int noise_handshake_set_ephemeral_for_test(struct noise_handshake *hs, const uin
  * payload) and store its length in *out_len. Return 0, -EINVAL (not
  * STARTED or not our turn), -EMSGSIZE (message over NOISE_MSG_MAX_LEN),
  * -ENOSPC (cap too small), with hs unchanged and nothing written; or
- * -EBADMSG when a DH with a key the peer sent (or the given rs) is all
- * zeros, after which hs is FAILED and `out_msg` wiped. */
+ * -ENOMEM (AESGCM key schedule), or -EBADMSG when a DH with a key the peer sent (or the given rs)
+ * is all zeros, after which hs is FAILED and `out_msg` wiped. */
 int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *payload,
 				  size_t payload_len, uint8_t *out_msg, size_t cap,
 				  size_t *out_len);
@@ -149,7 +163,8 @@ int noise_handshake_write_message(struct noise_handshake *hs, const uint8_t *pay
  * before any byte is looked at. Return 0; -EINVAL (not STARTED or not our
  * turn) or -ENOSPC (payload longer than `cap`) with hs unchanged; or, for
  * a bad message, -EMSGSIZE (over NOISE_MSG_MAX_LEN) or -EBADMSG (too short,
- * AEAD failure, all-zero DH), after which hs is FAILED and `out_payload` wiped. */
+ * AEAD failure, all-zero DH), or -ENOMEM (AESGCM key schedule), after which
+ * hs is FAILED and `out_payload` wiped. */
 int noise_handshake_read_message(struct noise_handshake *hs, const uint8_t *msg, size_t len,
 				 uint8_t *out_payload, size_t cap, size_t *out_len);
 
@@ -166,7 +181,8 @@ bool noise_handshake_is_done(const struct noise_handshake *hs);
 /* Split() (§5.2): initialize `out_send` and `out_recv` (caller-owned) with
  * the transport keys and move hs to SPLIT, wiping its chaining key and
  * private keys. For one-way patterns the direction the pattern forbids
- * gets no key. Return 0 or -EINVAL (not COMPLETED). */
+ * gets no key. Return 0, -EINVAL (not COMPLETED) or -ENOMEM (AESGCM key
+ * schedule; hs stays COMPLETED and both ciphers are cleared). */
 int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *out_send,
 			  struct noise_cipher *out_recv);
 

@@ -29,12 +29,13 @@ void noise_cipher_clear(struct noise_cipher *cs);
 /* True once a key was split into `cs`, until noise_cipher_clear(). */
 bool noise_cipher_has_key(const struct noise_cipher *cs);
 
-/* ENCRYPT(k, nonce, ad, pt) (§4.2, ChaChaPoly §12.3): write pt_len + 16
+/* ENCRYPT(k, nonce, ad, pt) (§4.2; ChaChaPoly §12.3, AESGCM §12.4): write pt_len + 16
  * bytes to `out_ct` (`cap` bytes; `out_ct` may equal `pt` for in-place use, no
  * other overlap) and store the length in *out_len. `ad` may be NULL when
  * `ad_len` is 0. The caller must never reuse a nonce with one key.
  * Return 0, -EINVAL (no key), -ERANGE (nonce 2^64-1, reserved for rekey),
- * -EMSGSIZE (ciphertext over NOISE_MSG_MAX_LEN) or -ENOSPC. */
+ * -EMSGSIZE (ciphertext over NOISE_MSG_MAX_LEN), -ENOSPC, or -EIO (the
+ * AESGCM library failed). */
 int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
 			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out_ct,
 			 size_t cap, size_t *out_len);
@@ -52,8 +53,9 @@ int noise_cipher_decrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 /* Rekey(): k = REKEY(k), the first 32 bytes of ENCRYPT(k, 2^64-1, "",
  * 32 zero bytes) (§4.2, §11.3). Both sides must rekey at the same point of
  * the message stream; with explicit nonces the link layer marks that
- * point (a key epoch), and nonces are not reset. Return 0 or -EINVAL
- * (no key). */
+ * point (a key epoch), and nonces are not reset. Return 0, -EINVAL
+ * (no key), or -ENOMEM / -EIO (AESGCM: no new key schedule; the cipher is
+ * then cleared, never left half-changed). */
 int noise_cipher_rekey(struct noise_cipher *cs);
 
 /* X25519 public key of a 32-byte private key. Return 0 or -EINVAL. */

@@ -25,8 +25,12 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 
-#define PROTO_PREFIX "Noise_"
-#define PROTO_SUFFIX "_25519_ChaChaPoly_BLAKE2b"
+#define PROTO_FMT "Noise_%s_25519_%s_BLAKE2b"
+
+static const char *const cipher_names[NOISE_CIPHER__COUNT] = {
+    [NOISE_CIPHER_CHACHAPOLY] = "ChaChaPoly",
+    [NOISE_CIPHER_AESGCM] = "AESGCM",
+};
 
 #define E  NOISE_TOKEN_E
 #define S  NOISE_TOKEN_S
@@ -104,17 +108,27 @@ const char *noise_pattern_name(enum noise_pattern p)
 	return def ? def->name : NULL;
 }
 
-int noise_pattern_parse(const char *protocol_name, enum noise_pattern *out_pattern)
+const char *noise_cipher_suite_name(enum noise_cipher_suite c)
+{
+	return (unsigned)c < NOISE_CIPHER__COUNT ? cipher_names[c] : NULL;
+}
+
+int noise_protocol_parse(const char *protocol_name, enum noise_pattern *out_pattern,
+			 enum noise_cipher_suite *out_cipher)
 {
 	char name[NOISE_PROTO_NAME_MAX];
 
 	if (!protocol_name)
 		return -EPROTONOSUPPORT;
-	for (unsigned i = 0; i < NOISE_PATTERN__COUNT; i++) {
-		snprintf(name, sizeof(name), PROTO_PREFIX "%s" PROTO_SUFFIX, pattern_table[i].name);
-		if (strcmp(name, protocol_name) == 0) {
-			*out_pattern = (enum noise_pattern)i;
-			return 0;
+	for (unsigned c = 0; c < NOISE_CIPHER__COUNT; c++) {
+		for (unsigned i = 0; i < NOISE_PATTERN__COUNT; i++) {
+			snprintf(name, sizeof(name), PROTO_FMT, pattern_table[i].name,
+				 cipher_names[c]);
+			if (strcmp(name, protocol_name) == 0) {
+				*out_pattern = (enum noise_pattern)i;
+				*out_cipher = (enum noise_cipher_suite)c;
+				return 0;
+			}
 		}
 	}
 	return -EPROTONOSUPPORT;
@@ -236,16 +250,17 @@ void noise_handshake_clear(struct noise_handshake *hs)
 	hs->state = NOISE_HS_CLEARED;
 }
 
-int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool initiator,
-			 const uint8_t *prologue, size_t prologue_len, const uint8_t *s_priv,
-			 const uint8_t *rs)
+int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p,
+			 enum noise_cipher_suite c, bool initiator, const uint8_t *prologue,
+			 size_t prologue_len, const uint8_t *s_priv, const uint8_t *rs)
 {
 	const struct noise_pattern_def *def = noise_pattern_def(p);
+	const char *cipher = noise_cipher_suite_name(c);
 	char name[NOISE_PROTO_NAME_MAX];
 	int r = -EINVAL;
 
 	noise_handshake_clear(hs);
-	if (!def || (prologue_len && !prologue))
+	if (!def || !cipher || (prologue_len && !prologue))
 		goto out;
 	if ((s_priv != NULL) != noise_pattern_needs_static(p, initiator) ||
 	    (rs != NULL) != noise_pattern_needs_remote_static(p, initiator))
@@ -263,8 +278,8 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool 
 	hs->pat = def;
 	hs->initiator = initiator;
 
-	snprintf(name, sizeof(name), PROTO_PREFIX "%s" PROTO_SUFFIX, def->name);
-	noise_symmetric_init(&hs->ss, name);
+	snprintf(name, sizeof(name), PROTO_FMT, def->name, cipher);
+	noise_symmetric_init(&hs->ss, name, c);
 	noise_symmetric_mix_hash(&hs->ss, prologue, prologue_len);
 	/* Pre-messages: the initiator's keys are hashed first (§5.3). */
 	if (def->pre_init_s)
@@ -546,7 +561,8 @@ bool noise_handshake_is_done(const struct noise_handshake *hs)
 int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *out_send,
 			  struct noise_cipher *out_recv)
 {
-	struct noise_cipher c1, c2;
+	struct noise_cipher c1 = {0}, c2 = {0};
+	int r;
 
 	if (hs->state != NOISE_HS_COMPLETED)
 		return -EINVAL;
@@ -566,6 +582,14 @@ int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *out_s
 	}
 	sodium_memzero(&c1, sizeof(c1));
 	sodium_memzero(&c2, sizeof(c2));
+	r = noise_cipher_schedule(out_send);
+	if (r == 0)
+		r = noise_cipher_schedule(out_recv);
+	if (r < 0) {
+		noise_cipher_clear(out_send);
+		noise_cipher_clear(out_recv);
+		return r;
+	}
 	hs_set_state(hs, NOISE_HS_SPLIT);
 	hs_wipe_secrets(hs, true);
 	return 0;

@@ -42,18 +42,23 @@ struct noise_pattern_def {
 /* The row for `p`, or NULL outside the enum. */
 const struct noise_pattern_def *noise_pattern_def(enum noise_pattern p);
 
-/* CipherState (§5.1). */
+/* CipherState (§5.1). `gcm` is the AES-256-GCM key schedule of a
+ * transport cipher (noise_cipher_schedule()); handshake ciphers have none
+ * and schedule per message. A struct copy must not outlive the original. */
 struct noise_cipher {
 	uint8_t k[NOISE_KEY_LEN]; /* secret; meaningful only when has_key */
 	uint64_t n;		  /* implicit nonce, used during the handshake only */
 	bool has_key;
+	enum noise_cipher_suite suite;
+	struct api_aead_cipher_hd_st *gcm; /* gnutls_aead_cipher_hd_t, or NULL */
 };
 
 /* SymmetricState (§5.2). */
 struct noise_symmetric {
 	struct noise_cipher cs;
-	uint8_t ck[NOISE_HASH_LEN]; /* chaining key; secret */
-	uint8_t h[NOISE_HASH_LEN];  /* transcript hash; not secret, but wiped with the rest */
+	enum noise_cipher_suite suite; /* for every key MixKey() and Split() make */
+	uint8_t ck[NOISE_HASH_LEN];    /* chaining key; secret */
+	uint8_t h[NOISE_HASH_LEN];     /* transcript hash; not secret, but wiped with the rest */
 };
 
 /* HandshakeState (§5.3). Private keys are secret; the whole object is
@@ -95,15 +100,22 @@ int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
 
 /* CipherState functions with the implicit nonce n (handshake use). Output
  * is in_len + 16 bytes with a key, in_len without; no overlap. Return 0,
- * -EOVERFLOW (nonce exhausted), or (decrypt) -EBADMSG. */
-void noise_cipher_init_key(struct noise_cipher *cs, const uint8_t k[NOISE_KEY_LEN]);
+ * -EOVERFLOW (nonce exhausted), -ENOMEM or -EIO (AESGCM library), or
+ * (decrypt) -EBADMSG. */
+void noise_cipher_init_key(struct noise_cipher *cs, enum noise_cipher_suite suite,
+			   const uint8_t k[NOISE_KEY_LEN]);
 int noise_cipher_encrypt_with_ad(struct noise_cipher *cs, const uint8_t *ad, size_t ad_len,
 				 const uint8_t *in, size_t in_len, uint8_t *out);
 int noise_cipher_decrypt_with_ad(struct noise_cipher *cs, const uint8_t *ad, size_t ad_len,
 				 const uint8_t *in, size_t in_len, uint8_t *out);
 
+/* Build the AESGCM key schedule of a keyed transport cipher (a no-op for
+ * ChaChaPoly, or without a key). Return 0 or -ENOMEM. */
+int noise_cipher_schedule(struct noise_cipher *cs);
+
 /* SymmetricState functions (§5.2). */
-void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name);
+void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name,
+			  enum noise_cipher_suite suite);
 void noise_symmetric_mix_key(struct noise_symmetric *ss, const uint8_t *ikm, size_t ikm_len);
 void noise_symmetric_mix_hash(struct noise_symmetric *ss, const uint8_t *data, size_t len);
 int noise_symmetric_encrypt_and_hash(struct noise_symmetric *ss, const uint8_t *in, size_t in_len,

@@ -1,8 +1,9 @@
 /* transport/noise_symmetric.c - the symmetric layer of Noise (revision 34):
- * HASH, HMAC-HASH and HKDF over BLAKE2b (§4.3, §12.8), ChaChaPoly (§12.3),
- * X25519 (§12.1), CipherState (§5.1) and SymmetricState (§5.2); plus the
+ * HASH, HMAC-HASH and HKDF over BLAKE2b (§4.3, §12.8), the cipher functions
+ * ChaChaPoly (§12.3, libsodium) and AESGCM (§12.4, GnuTLS), X25519
+ * (§12.1), CipherState (§5.1) and SymmetricState (§5.2); plus the
  * transport-phase cipher API of noise_cipher.h and the Ed25519 -> X25519
- * key conversion. Every primitive is one libsodium call; nothing here is
+ * key conversion. Every primitive is one library call; nothing here is
  * invented. The handshake itself lives in noise_handshake.c.
  *
  * libsodium must have been initialized (sec_init()) before any call.
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <sodium.h>
 
 #define NONCE_LEN 12 /* crypto_aead_chacha20poly1305_IETF_NPUBBYTES */
@@ -24,36 +27,97 @@ _Static_assert(NOISE_DH_LEN == crypto_scalarmult_BYTES, "X25519 output");
 _Static_assert(NOISE_DH_LEN == crypto_scalarmult_SCALARBYTES, "X25519 scalar");
 _Static_assert(NOISE_HASH_LEN == crypto_generichash_blake2b_BYTES_MAX, "BLAKE2b-512");
 
-/* ChaChaPoly nonce (§12.3): 32 bits of zeros, then n little-endian. */
-static void nonce_encode(uint8_t out[NONCE_LEN], uint64_t n)
+/* The 96-bit nonce: 32 bits of zeros, then n little-endian (ChaChaPoly,
+ * §12.3) or big-endian (AESGCM, §12.4). */
+static void nonce_encode(uint8_t out[NONCE_LEN], enum noise_cipher_suite c, uint64_t n)
 {
 	memset(out, 0, 4);
 	for (unsigned i = 0; i < 8; i++)
-		out[4 + i] = (uint8_t)(n >> (8 * i));
+		out[c == NOISE_CIPHER_AESGCM ? 11 - i : 4 + i] = (uint8_t)(n >> (8 * i));
 }
 
-/* ENCRYPT(k, n, ad, pt): writes pt_len + 16 bytes. `out` may equal `pt`. */
-static void aead_encrypt(const uint8_t k[NOISE_KEY_LEN], uint64_t n, const uint8_t *ad,
-			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out)
+/* An AES-256-GCM key schedule for `k`. GnuTLS wipes it on deinit. */
+static int gcm_open(gnutls_aead_cipher_hd_t *out, const uint8_t k[NOISE_KEY_LEN])
 {
-	uint8_t nonce[NONCE_LEN];
+	gnutls_datum_t key = {.data = (unsigned char *)k, .size = NOISE_KEY_LEN};
 
-	nonce_encode(nonce, n);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, pt_len, ad, ad_len, NULL, nonce,
-						  k);
+	return gnutls_aead_cipher_init(out, GNUTLS_CIPHER_AES_256_GCM, &key) == 0 ? 0 : -ENOMEM;
 }
 
-/* DECRYPT(k, n, ad, ct) for ct_len >= 16: writes ct_len - 16 bytes, which
- * libsodium zeroes itself when the tag does not verify. */
-static int aead_decrypt(const uint8_t k[NOISE_KEY_LEN], uint64_t n, const uint8_t *ad,
-			size_t ad_len, const uint8_t *ct, size_t ct_len, uint8_t *out)
+/* The handle of a transport cipher, or a one-off schedule for a handshake
+ * cipher (which rekeys with every MixKey). Undone by gcm_done(). */
+static int gcm_get(const struct noise_cipher *cs, gnutls_aead_cipher_hd_t *out)
 {
-	uint8_t nonce[NONCE_LEN];
+	if (cs->gcm) {
+		*out = cs->gcm;
+		return 0;
+	}
+	return gcm_open(out, cs->k);
+}
 
-	nonce_encode(nonce, n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ct_len, ad, ad_len,
-						      nonce, k) != 0)
+static void gcm_done(const struct noise_cipher *cs, gnutls_aead_cipher_hd_t h)
+{
+	if (h != cs->gcm)
+		gnutls_aead_cipher_deinit(h);
+}
+
+/* ENCRYPT(k, n, ad, pt): writes pt_len + 16 bytes. `out` may equal `pt`.
+ * Return 0, or for AESGCM -ENOMEM (no key schedule) or -EIO. */
+static int aead_encrypt(const struct noise_cipher *cs, uint64_t n, const uint8_t *ad, size_t ad_len,
+			const uint8_t *pt, size_t pt_len, uint8_t *out)
+{
+	static const uint8_t empty[1];
+	uint8_t nonce[NONCE_LEN];
+	gnutls_aead_cipher_hd_t h;
+	size_t len = pt_len + NOISE_TAG_LEN;
+	int r;
+
+	nonce_encode(nonce, cs->suite, n);
+	if (cs->suite == NOISE_CIPHER_CHACHAPOLY) {
+		crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, pt_len, ad, ad_len, NULL,
+							  nonce, cs->k);
+		return 0;
+	}
+	r = gcm_get(cs, &h);
+	if (r < 0)
+		return r;
+	r = gnutls_aead_cipher_encrypt(h, nonce, sizeof(nonce), ad ? ad : empty, ad_len,
+				       NOISE_TAG_LEN, pt ? pt : empty, pt_len, out, &len);
+	gcm_done(cs, h);
+	return r == 0 && len == pt_len + NOISE_TAG_LEN ? 0 : -EIO;
+}
+
+/* DECRYPT(k, n, ad, ct) for ct_len >= 16: writes ct_len - 16 bytes, wiped
+ * when the tag does not verify. Return 0, -EBADMSG, or for AESGCM -ENOMEM. */
+static int aead_decrypt(const struct noise_cipher *cs, uint64_t n, const uint8_t *ad, size_t ad_len,
+			const uint8_t *ct, size_t ct_len, uint8_t *out)
+{
+	static const uint8_t empty[1];
+	uint8_t nonce[NONCE_LEN];
+	gnutls_aead_cipher_hd_t h;
+	size_t len = ct_len - NOISE_TAG_LEN;
+	int r;
+
+	nonce_encode(nonce, cs->suite, n);
+	if (cs->suite == NOISE_CIPHER_CHACHAPOLY) {
+		/* libsodium zeroes `out` itself when the tag does not verify. */
+		if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ct_len, ad,
+							      ad_len, nonce, cs->k) != 0)
+			return -EBADMSG;
+		return 0;
+	}
+	r = gcm_get(cs, &h);
+	if (r < 0)
+		return r;
+	r = gnutls_aead_cipher_decrypt(h, nonce, sizeof(nonce), ad ? ad : empty, ad_len,
+				       NOISE_TAG_LEN, ct, ct_len, out ? out : (uint8_t *)empty,
+				       &len);
+	gcm_done(cs, h);
+	if (r != 0 || len != ct_len - NOISE_TAG_LEN) {
+		if (ct_len > NOISE_TAG_LEN)
+			sodium_memzero(out, ct_len - NOISE_TAG_LEN);
 		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -137,9 +201,11 @@ int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
 	return 0;
 }
 
-void noise_cipher_init_key(struct noise_cipher *cs, const uint8_t k[NOISE_KEY_LEN])
+void noise_cipher_init_key(struct noise_cipher *cs, enum noise_cipher_suite suite,
+			   const uint8_t k[NOISE_KEY_LEN])
 {
 	memcpy(cs->k, k, NOISE_KEY_LEN);
+	cs->suite = suite;
 	cs->n = 0;
 	cs->has_key = true;
 }
@@ -147,6 +213,8 @@ void noise_cipher_init_key(struct noise_cipher *cs, const uint8_t k[NOISE_KEY_LE
 int noise_cipher_encrypt_with_ad(struct noise_cipher *cs, const uint8_t *ad, size_t ad_len,
 				 const uint8_t *in, size_t in_len, uint8_t *out)
 {
+	int r;
+
 	if (!cs->has_key) {
 		if (in_len)
 			memmove(out, in, in_len);
@@ -154,7 +222,9 @@ int noise_cipher_encrypt_with_ad(struct noise_cipher *cs, const uint8_t *ad, siz
 	}
 	if (cs->n == UINT64_MAX)
 		return -EOVERFLOW; /* 2^64-1 is reserved (§5.1) */
-	aead_encrypt(cs->k, cs->n, ad, ad_len, in, in_len, out);
+	r = aead_encrypt(cs, cs->n, ad, ad_len, in, in_len, out);
+	if (r < 0)
+		return r;
 	cs->n++;
 	return 0;
 }
@@ -173,14 +243,15 @@ int noise_cipher_decrypt_with_ad(struct noise_cipher *cs, const uint8_t *ad, siz
 		return -EBADMSG;
 	if (cs->n == UINT64_MAX)
 		return -EOVERFLOW;
-	r = aead_decrypt(cs->k, cs->n, ad, ad_len, in, in_len, out);
+	r = aead_decrypt(cs, cs->n, ad, ad_len, in, in_len, out);
 	if (r < 0)
 		return r; /* n is not incremented on failure (§5.1) */
 	cs->n++;
 	return 0;
 }
 
-void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name)
+void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name,
+			  enum noise_cipher_suite suite)
 {
 	size_t len = strlen(protocol_name);
 
@@ -193,6 +264,7 @@ void noise_symmetric_init(struct noise_symmetric *ss, const char *protocol_name)
 	}
 	memcpy(ss->ck, ss->h, sizeof(ss->ck));
 	sodium_memzero(&ss->cs, sizeof(ss->cs)); /* InitializeKey(empty) */
+	ss->suite = suite;
 }
 
 void noise_symmetric_mix_key(struct noise_symmetric *ss, const uint8_t *ikm, size_t ikm_len)
@@ -201,7 +273,7 @@ void noise_symmetric_mix_key(struct noise_symmetric *ss, const uint8_t *ikm, siz
 
 	noise_hkdf(ss->ck, ikm, ikm_len, ck, temp_k, NULL);
 	memcpy(ss->ck, ck, sizeof(ck));
-	noise_cipher_init_key(&ss->cs, temp_k); /* HASHLEN 64: first 32 bytes */
+	noise_cipher_init_key(&ss->cs, ss->suite, temp_k); /* HASHLEN 64: first 32 bytes */
 	sodium_memzero(ck, sizeof(ck));
 	sodium_memzero(temp_k, sizeof(temp_k));
 }
@@ -243,8 +315,8 @@ void noise_symmetric_split(const struct noise_symmetric *ss, struct noise_cipher
 	uint8_t k1[NOISE_HASH_LEN], k2[NOISE_HASH_LEN];
 
 	noise_hkdf(ss->ck, NULL, 0, k1, k2, NULL);
-	noise_cipher_init_key(c1, k1);
-	noise_cipher_init_key(c2, k2);
+	noise_cipher_init_key(c1, ss->suite, k1);
+	noise_cipher_init_key(c2, ss->suite, k2);
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 }
@@ -265,7 +337,16 @@ struct noise_cipher *noise_cipher_free(struct noise_cipher *cs)
 
 void noise_cipher_clear(struct noise_cipher *cs)
 {
+	if (cs->gcm)
+		gnutls_aead_cipher_deinit(cs->gcm);
 	sodium_memzero(cs, sizeof(*cs));
+}
+
+int noise_cipher_schedule(struct noise_cipher *cs)
+{
+	if (!cs->has_key || cs->suite != NOISE_CIPHER_AESGCM || cs->gcm)
+		return 0;
+	return gcm_open(&cs->gcm, cs->k);
 }
 
 bool noise_cipher_has_key(const struct noise_cipher *cs)
@@ -277,6 +358,8 @@ int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out_ct,
 			 size_t cap, size_t *out_len)
 {
+	int r;
+
 	if (!cs->has_key)
 		return -EINVAL;
 	if (nonce == UINT64_MAX)
@@ -285,7 +368,9 @@ int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 		return -EMSGSIZE;
 	if (cap < pt_len + NOISE_TAG_LEN)
 		return -ENOSPC;
-	aead_encrypt(cs->k, nonce, ad, ad_len, pt, pt_len, out_ct);
+	r = aead_encrypt(cs, nonce, ad, ad_len, pt, pt_len, out_ct);
+	if (r < 0)
+		return r;
 	*out_len = pt_len + NOISE_TAG_LEN;
 	return 0;
 }
@@ -306,7 +391,7 @@ int noise_cipher_decrypt(const struct noise_cipher *cs, uint64_t nonce, const ui
 		return -EBADMSG;
 	if (cap < ct_len - NOISE_TAG_LEN)
 		return -ENOSPC;
-	r = aead_decrypt(cs->k, nonce, ad, ad_len, ct, ct_len, out_pt);
+	r = aead_decrypt(cs, nonce, ad, ad_len, ct, ct_len, out_pt);
 	if (r < 0) {
 		sodium_memzero(out_pt, ct_len - NOISE_TAG_LEN);
 		return r;
@@ -319,14 +404,25 @@ int noise_cipher_rekey(struct noise_cipher *cs)
 {
 	static const uint8_t zeros[NOISE_KEY_LEN];
 	uint8_t block[NOISE_KEY_LEN + NOISE_TAG_LEN];
+	bool scheduled = cs->gcm != NULL;
+	int r;
 
 	if (!cs->has_key)
 		return -EINVAL;
 	/* REKEY(k) (§4.2): the nonce 2^64-1 is never used for data. */
-	aead_encrypt(cs->k, UINT64_MAX, NULL, 0, zeros, sizeof(zeros), block);
-	memcpy(cs->k, block, NOISE_KEY_LEN);
+	r = aead_encrypt(cs, UINT64_MAX, NULL, 0, zeros, sizeof(zeros), block);
+	if (r == 0) {
+		memcpy(cs->k, block, NOISE_KEY_LEN);
+		if (scheduled) {
+			gnutls_aead_cipher_deinit(cs->gcm);
+			cs->gcm = NULL;
+			r = noise_cipher_schedule(cs);
+		}
+	}
 	sodium_memzero(block, sizeof(block));
-	return 0;
+	if (r < 0)
+		noise_cipher_clear(cs); /* never keep a half-changed key */
+	return r;
 }
 
 int noise_x25519_public(uint8_t out_pub[32], const uint8_t priv[32])

@@ -58,14 +58,15 @@ int tcp_conn_start_handshake(struct tcp_conn *c)
 	int r;
 
 	if (!c->base.initiator)
-		return noise_handshake_init(c->hs, NOISE_PATTERN_IK, false,
+		return noise_handshake_init(c->hs, NOISE_PATTERN_IK, NOISE_CIPHER_CHACHAPOLY, false,
 					    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE),
 					    tt->x_priv, NULL);
 	r = noise_x25519_from_ed25519_pk(rs, c->remote_pk);
 	if (r < 0)
 		return r;
-	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, true, (const uint8_t *)TCP_PROLOGUE,
-				    strlen(TCP_PROLOGUE), tt->x_priv, rs);
+	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, NOISE_CIPHER_CHACHAPOLY, true,
+				    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE), tt->x_priv,
+				    rs);
 }
 
 static int split_keys(struct tcp_conn *c)
@@ -167,7 +168,7 @@ static void established(struct tcp_conn *c)
 static int on_msg2(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	uint8_t payload[TCP_RESP_PAYLOAD_LEN];
-	struct tcp_frame confirm = { .type = TCP_FRAME_CONFIRM };
+	struct tcp_frame confirm = {.type = TCP_FRAME_CONFIRM};
 	size_t plen;
 	int r;
 
@@ -188,7 +189,7 @@ static int on_msg2(struct tcp_conn *c, const uint8_t *msg, size_t len)
 /* Send REKEY under the old key, then move to REKEY(k) (Noise §11.3). */
 static int maybe_rekey(struct tcp_conn *c)
 {
-	uint8_t pt[1] = { TCP_FRAME_REKEY }, ct[1 + 16];
+	uint8_t pt[1] = {TCP_FRAME_REKEY}, ct[1 + 16];
 	size_t n;
 	int r;
 
@@ -323,11 +324,12 @@ void tcp_conn_on_read(struct bufferevent *bev, void *arg)
 			if (c->state != TCP_CONN_ESTABLISHED)
 				c->tt->base.hs_failed++;
 			if (log_ratelim_allow(&rl, clock_mono_ms()))
-				log_info(LD_TCP, "conn %s: closing after a bad %s message: %s",
-					 c->fp, c->state == TCP_CONN_ESTABLISHED ? "transport" : "handshake",
-					 strerror(-r));
+				log_info(
+				    LD_TCP, "conn %s: closing after a bad %s message: %s", c->fp,
+				    c->state == TCP_CONN_ESTABLISHED ? "transport" : "handshake",
+				    strerror(-r));
 			tcp_conn_close(c, c->state == TCP_CONN_ESTABLISHED ? TP_CLOSE_PROTOCOL
-								      : TP_CLOSE_AUTH);
+									   : TP_CLOSE_AUTH);
 		}
 	}
 }

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include <event2/event.h>
 #include <sodium.h>
@@ -26,6 +30,7 @@
 #include "lib/wire.h"
 #include "transport/noise.h"
 #include "transport/noise_cipher.h"
+#include "transport/udp.h"
 
 #define RESET_KEY_LABEL	  "vx6 udp reset key v1"
 #define RESET_TOKEN_LABEL "vx6 udp reset token v1"
@@ -499,6 +504,7 @@ int tp_udp_new(struct event_base *base, const struct tp_identity *id,
 	ut->reject_after_ms = UDP_REKEY_AFTER_MS + UDP_REJECT_GRACE_MS;
 	ut->retransmit_ms = UDP_RETRANSMIT_MS;
 	ut->hs_timeout_ms = TP_HANDSHAKE_TIMEOUT_MS;
+	ut->cipher = (uint8_t)udp_cipher_default();
 	ut->txq = malloc(UDP_TXQ_BYTES);
 	ut->rxq = malloc((size_t)UDP_RX_SLOTS * UDP_RX_SLOT_LEN);
 	ut->resp_hs = noise_handshake_new();
@@ -513,9 +519,10 @@ int tp_udp_new(struct event_base *base, const struct tp_identity *id,
 		udp_free(&ut->base);
 		return r;
 	}
-	log_debug(LD_LINK, "UDP transport %s bound to port %u%s (GSO %s, GRO %s)", ut->fp,
+	log_debug(LD_LINK, "UDP transport %s bound to port %u%s (GSO %s, GRO %s, %s)", ut->fp,
 		  (unsigned)ntohs(ut->bound.sin6_port), ut->listening ? "" : " (dial only)",
-		  ut->gso_on ? "on" : "off", ut->gro ? "on" : "off");
+		  ut->gso_on ? "on" : "off", ut->gro ? "on" : "off",
+		  noise_cipher_suite_name((enum noise_cipher_suite)ut->cipher));
 	*out_t = &ut->base;
 	return 0;
 }
@@ -541,6 +548,31 @@ void udp_transport_get_stats(const struct transport *t, struct udp_transport_sta
 	out->conns_handshaking += c->state == UDP_CONN_SENT_INIT || c->state == UDP_CONN_SENT_RESP;
 	out->gso = ut->gso_on;
 	out->gro = ut->gro;
+	out->cipher = ut->cipher;
+}
+
+int udp_transport_set_cipher(struct transport *t, unsigned cipher)
+{
+	struct udp_transport *ut = as_udp(t);
+
+	if (!ut || cipher > UDP_CIPHER_AESGCM)
+		return -EINVAL;
+	ut->cipher = (uint8_t)cipher;
+	return 0;
+}
+
+unsigned udp_cipher_default(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul"))
+		return UDP_CIPHER_AESGCM;
+#elif defined(__aarch64__)
+	unsigned long hw = getauxval(AT_HWCAP);
+
+	if ((hw & HWCAP_AES) && (hw & HWCAP_PMULL))
+		return UDP_CIPHER_AESGCM;
+#endif
+	return UDP_CIPHER_CHACHAPOLY;
 }
 
 void udp_transport_set_rekey(struct transport *t, uint64_t after_ms, uint64_t after_messages)

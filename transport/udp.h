@@ -34,10 +34,12 @@ struct udp_transport_stats {
 	uint64_t tx_queue_full;	    /* datagrams dropped: the send queue was full */
 	uint64_t rejects_sent;	    /* REJECT answers to INITs that did not authenticate */
 	uint64_t resets_sent;	    /* RESET answers to DATA for unknown indices */
+	uint64_t keys_made[2];	    /* key pairs made, by UDP_CIPHER_* (udp_wire.h) */
 	uint32_t conns;		    /* connections alive (any state) */
 	uint32_t conns_handshaking; /* ... of which not established yet */
 	bool gso;		    /* UDP_SEGMENT in use (kernel support, not disabled) */
 	bool gro;		    /* UDP_GRO enabled on the socket */
+	uint8_t cipher;		    /* UDP_CIPHER_* that our INITs offer */
 };
 
 /* Copy the counters of `t` into *out (all zeros for another kind). */
@@ -53,6 +55,18 @@ void udp_transport_set_rekey(struct transport *t, uint64_t after_ms, uint64_t af
  * up to a third less of jitter) and give up after `timeout_ms` (default
  * TP_HANDSHAKE_TIMEOUT_MS). For tests. */
 void udp_transport_set_handshake(struct transport *t, uint64_t retransmit_ms, uint64_t timeout_ms);
+
+/* The cipher of the handshakes this transport starts (UDP_CIPHER_* of
+ * transport/udp_wire.h; the responder takes what an INIT names). The
+ * default is udp_cipher_default(). Return 0, or -EINVAL for another value
+ * or kind of transport. */
+int udp_transport_set_cipher(struct transport *t, unsigned cipher);
+
+/* AESGCM on CPUs with AES and carry-less multiply instructions (x86-64
+ * AES-NI + PCLMULQDQ, arm64 AES + PMULL), where GnuTLS runs it several
+ * times faster than ChaCha20-Poly1305; ChaChaPoly everywhere else
+ * (docs/noise.md §2). */
+unsigned udp_cipher_default(void);
 
 /* Use UDP GSO (when the kernel has it) or not: without it, each datagram
  * is its own message in sendmmsg(). For tests and benchmarks. */

@@ -57,8 +57,10 @@ static int build_init(struct udp_conn *c, uint8_t pkt[UDP_INIT_LEN])
 	int r;
 
 	r = noise_x25519_from_ed25519_pk(rs, c->remote_pk);
+	c->hs_cipher = ut->cipher;
+	m.cipher = c->hs_cipher;
 	if (r == 0)
-		r = noise_handshake_init(c->hs, NOISE_PATTERN_IK, true,
+		r = noise_handshake_init(c->hs, NOISE_PATTERN_IK, c->hs_cipher, true,
 					 (const uint8_t *)UDP_PROLOGUE, strlen(UDP_PROLOGUE),
 					 ut->x_priv, rs);
 	if (r < 0)
@@ -198,7 +200,7 @@ static int read_init(struct udp_transport *ut, const struct udp_msg *m,
 	size_t plen;
 	int r;
 
-	r = noise_handshake_init(ut->resp_hs, NOISE_PATTERN_IK, false,
+	r = noise_handshake_init(ut->resp_hs, NOISE_PATTERN_IK, m->cipher, false,
 				 (const uint8_t *)UDP_PROLOGUE, strlen(UDP_PROLOGUE), ut->x_priv,
 				 NULL);
 	if (r == 0)
@@ -231,6 +233,8 @@ static int respond(struct udp_transport *ut, struct udp_conn *c, const struct ud
 	r = noise_handshake_write_message(ut->resp_hs, rp, sizeof(rp), msg2, sizeof(msg2), &len);
 	if (r == 0)
 		r = noise_handshake_split(ut->resp_hs, kp->tx, kp->rx);
+	if (r == 0)
+		ut->stats.keys_made[m->cipher]++;
 	out.sender = kp->idx.id;
 	out.body_len = len;
 	if (r == 0)
@@ -417,6 +421,7 @@ static int finish_handshake(struct udp_conn *c, const struct udp_msg *m)
 		udp_keypair_free(ut, kp);
 		return r;
 	}
+	ut->stats.keys_made[c->hs_cipher]++;
 	c->hs = noise_handshake_free(c->hs);
 	kp->remote_index = m->sender;
 	memcpy(kp->token, token, sizeof(token));

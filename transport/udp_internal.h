@@ -89,6 +89,7 @@ struct udp_conn {
 	struct udp_index hs_idx;
 	uint64_t hs_started_ms, hs_sent_ms, hs_next_ms;
 	uint8_t hs_e[32];	  /* ephemeral key of our latest INIT (REJECT echoes it) */
+	uint8_t hs_cipher;	  /* UDP_CIPHER_* of our latest INIT */
 	uint32_t peer_sender;	  /* accepted: the INIT sender index we answered */
 	struct udp_keypair *cur;  /* sends; receives */
 	struct udp_keypair *prev; /* receives in-flight packets after a rotation */
@@ -126,6 +127,7 @@ struct udp_transport {
 	bool listening, freeing, in_read;
 	bool gso_kernel, gso_on, gro; /* the kernel has GSO; we use it; GRO is on */
 	bool tx_blocked;	      /* the socket said EAGAIN: wait for EV_WRITE */
+	uint8_t cipher;		      /* UDP_CIPHER_* our INITs offer */
 	struct sockaddr_in6 bound;
 	struct event *rx_ev, *tx_ev, *reap_ev;
 	TAILQ_HEAD(, udp_conn) conns;

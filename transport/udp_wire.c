@@ -66,7 +66,14 @@ int udp_msg_decode(struct udp_msg *out, const uint8_t *buf, size_t len)
 	m.body = wire_get_bytes(&r, m.body_len);
 	if (!wire_rd_is_done(&r))
 		return -EBADMSG; /* short, or trailing bytes */
-	if (reserved[0] | reserved[1] | reserved[2])
+	if (m.type == UDP_MSG_INIT) {
+		m.cipher = reserved[0];
+		if (m.cipher > UDP_CIPHER_AESGCM)
+			return -EBADMSG;
+	} else if (reserved[0]) {
+		return -EBADMSG;
+	}
+	if (reserved[1] | reserved[2])
 		return -EBADMSG;
 	if (m.type == UDP_MSG_INIT || m.type == UDP_MSG_RESP) {
 		if (m.sender == 0)
@@ -109,9 +116,12 @@ int udp_msg_encode(const struct udp_msg *m, uint8_t *out, size_t cap, size_t *ou
 		return -EINVAL;
 	if (m->type == UDP_MSG_RESP && m->sender == 0)
 		return -EINVAL;
+	if (m->type == UDP_MSG_INIT ? m->cipher > UDP_CIPHER_AESGCM : m->cipher != 0)
+		return -EINVAL;
 	wire_wr_init(&w, out, cap);
 	wire_put_u8(&w, m->type);
-	wire_put_bytes(&w, "\0\0\0", 3);
+	wire_put_u8(&w, m->cipher);
+	wire_put_bytes(&w, "\0\0", 2);
 	switch (m->type) {
 	case UDP_MSG_INIT:
 		wire_put_u32(&w, m->sender);

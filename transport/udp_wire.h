@@ -2,8 +2,9 @@
  * the six message types, their clear headers and the handshake payloads.
  * Pure codecs: no I/O, no logging, no clock.
  *
- * Every UDP payload is one message: type u8 || reserved[3] = 0 || fields.
- * INIT and RESP carry Noise_IK_25519_ChaChaPoly_BLAKE2b messages (prologue
+ * Every UDP payload is one message: type u8 || reserved[3] = 0 || fields,
+ * except that an INIT names its cipher in the first reserved byte. INIT and
+ * RESP carry Noise_IK_25519_<cipher>_BLAKE2b messages (prologue
  * UDP_PROLOGUE); DATA and CLOSE carry one Noise transport message under an
  * explicit counter, with the 16-byte clear header as associated data.
  */
@@ -34,6 +35,10 @@
 #define UDP_CLOSE_LEN	     (UDP_DATA_HDR_LEN + 1 + UDP_TAG_LEN) /* 33 */
 #define UDP_OVERHEAD	     (UDP_DATA_HDR_LEN + UDP_TAG_LEN)	  /* per datagram */
 
+/* The cipher byte of an INIT: enum noise_cipher_suite's values. */
+#define UDP_CIPHER_CHACHAPOLY 0
+#define UDP_CIPHER_AESGCM     1
+
 enum udp_msg_type {
 	UDP_MSG_INIT = 1,   /* handshake initiation: IK message 1 */
 	UDP_MSG_RESP = 2,   /* handshake response: IK message 2 */
@@ -49,6 +54,7 @@ enum udp_msg_type {
  * the echo (REJECT) or the token (RESET). */
 struct udp_msg {
 	uint8_t type;
+	uint8_t cipher;	   /* INIT: UDP_CIPHER_* of the handshake and its keys */
 	uint32_t sender;   /* INIT, RESP: the sender's index for this handshake */
 	uint32_t receiver; /* RESP, REJECT, DATA, CLOSE, RESET: the receiver's index */
 	uint32_t session;  /* INIT: receiver index of the session it renews, 0 = new */
@@ -63,13 +69,14 @@ struct udp_init_payload {
 };
 
 /* Decode one message (total: exact lengths per type, reserved bytes zero,
- * indices non-zero, DATA at most `UDP_DATA_HDR_LEN + 65535` bytes). *out is
+ * an INIT's cipher known, indices non-zero, DATA at most `UDP_DATA_HDR_LEN + 65535` bytes). *out is
  * written only on success. Return 0, -ENOMSG (unknown type) or -EBADMSG. */
 int udp_msg_decode(struct udp_msg *out, const uint8_t *buf, size_t len);
 
 /* Encode `m` (its header and body) into `out` (`cap` bytes) and store the
  * length in *out_len. Return 0, -EINVAL (unknown type, a body of the wrong
- * length for its type, a zero index) or -ENOSPC. The canonical inverse of
+ * length for its type, a zero index, a cipher outside an INIT or unknown)
+ * or -ENOSPC. The canonical inverse of
  * udp_msg_decode(). */
 int udp_msg_encode(const struct udp_msg *m, uint8_t *out, size_t cap, size_t *out_len);
 

@@ -15,7 +15,8 @@
  * handshake hash and transport keys. A transport record that decrypts
  * re-encrypts to the same bytes.
  *
- * Keys and prologue are those of the cacophony vectors, so corpus/noise/
+ * Every input runs once per cipher (ChaChaPoly, AESGCM). Keys and
+ * prologue are those of the cacophony vectors, so corpus/noise/
  * holds the vectors' IK message 1, XX message 2 and an XX transport
  * message, plus mutations and junk. Linked with -fsanitize=fuzzer when
  * VX6_FUZZ=ON; otherwise replay_main.c runs it over corpus/noise/.
@@ -51,7 +52,9 @@ static const uint8_t prologue[] = "John Galt";
 static const uint8_t payload1[] = "Ludwig von Mises"; /* the vectors' first payload */
 
 static uint8_t priv[4][32], pub[4][32];
-static struct noise_cipher *xx_recv; /* initiator's receive key of the vector XX run */
+static struct noise_cipher *xx_recv[NOISE_CIPHER__COUNT]; /* initiator's receive key of the
+							   * vector XX run, per cipher */
+static enum noise_cipher_suite cur;			  /* the cipher of this round */
 static uint8_t payload[NOISE_MSG_MAX_LEN], scratch[NOISE_MSG_MAX_LEN];
 
 static struct noise_handshake *start(enum noise_pattern p, bool initiator)
@@ -60,7 +63,7 @@ static struct noise_handshake *start(enum noise_pattern p, bool initiator)
 	int s = initiator ? I_S : R_S, e = initiator ? I_E : R_E;
 
 	CHECK(hs);
-	CHECK(noise_handshake_init(hs, p, initiator, prologue, sizeof(prologue) - 1, priv[s],
+	CHECK(noise_handshake_init(hs, p, cur, initiator, prologue, sizeof(prologue) - 1, priv[s],
 				   noise_pattern_needs_remote_static(p, initiator) ? pub[R_S]
 										   : NULL) == 0);
 	CHECK(noise_handshake_set_ephemeral_for_test(hs, priv[e]) == 0);
@@ -185,12 +188,12 @@ static void fuzz_transport(const uint8_t *data, size_t len)
 		return;
 	for (int i = 7; i >= 0; i--)
 		nonce = nonce << 8 | data[i];
-	if (noise_cipher_decrypt(xx_recv, nonce, NULL, 0, data + 8, len - 8, payload,
+	if (noise_cipher_decrypt(xx_recv[cur], nonce, NULL, 0, data + 8, len - 8, payload,
 				 sizeof(payload), &n) < 0)
 		return;
 	/* The receive key is the responder's send key: re-encrypt with it. */
-	CHECK(noise_cipher_encrypt(xx_recv, nonce, NULL, 0, payload, n, scratch, sizeof(scratch),
-				   &m) == 0);
+	CHECK(noise_cipher_encrypt(xx_recv[cur], nonce, NULL, 0, payload, n, scratch,
+				   sizeof(scratch), &m) == 0);
 	CHECK(m == len - 8 && memcmp(scratch, data + 8, m) == 0);
 }
 
@@ -205,16 +208,18 @@ static void setup(void)
 		CHECK(noise_x25519_public(pub[i], priv[i]) == 0);
 	}
 	/* The vector XX run (the payloads only change h, not the keys). */
-	ini = start(NOISE_PATTERN_XX, true);
-	resp = start(NOISE_PATTERN_XX, false);
-	msg(ini, resp);
-	msg(resp, ini);
-	msg(ini, resp);
-	xx_recv = noise_cipher_new();
-	CHECK(tx && rx && xx_recv);
-	CHECK(noise_handshake_split(ini, tx, xx_recv) == 0);
-	noise_handshake_free(ini);
-	noise_handshake_free(resp);
+	for (cur = 0; cur < NOISE_CIPHER__COUNT; cur++) {
+		ini = start(NOISE_PATTERN_XX, true);
+		resp = start(NOISE_PATTERN_XX, false);
+		msg(ini, resp);
+		msg(resp, ini);
+		msg(ini, resp);
+		xx_recv[cur] = noise_cipher_new();
+		CHECK(tx && rx && xx_recv[cur]);
+		CHECK(noise_handshake_split(ini, tx, xx_recv[cur]) == 0);
+		noise_handshake_free(ini);
+		noise_handshake_free(resp);
+	}
 	noise_cipher_free(tx);
 	noise_cipher_free(rx);
 }
@@ -227,8 +232,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		setup();
 		ready = true;
 	}
-	fuzz_ik_responder(data, len);
-	fuzz_xx_initiator(data, len);
-	fuzz_transport(data, len);
+	for (cur = 0; cur < NOISE_CIPHER__COUNT; cur++) {
+		fuzz_ik_responder(data, len);
+		fuzz_xx_initiator(data, len);
+		fuzz_transport(data, len);
+	}
 	return 0;
 }

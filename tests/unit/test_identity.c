@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
@@ -31,23 +33,6 @@
 #include "lib/secure.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static json_t *load_vectors(const char *file)
-{
-	const char *dir = getenv("VX6_VECTORS");
-	char path[PATH_MAX];
-	json_error_t je;
-	json_t *root;
-
-	if (!dir)
-		dir = "tests/vectors";
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		fail_msg("Failed to load vectors '%s': %d:%d: %s", path, je.line, je.column,
-			 je.text);
-	return root;
-}
 
 static const char *jstr(const json_t *obj, const char *key)
 {
@@ -133,7 +118,7 @@ static void check_address(const json_t *a, const struct node_id *id, int n)
 
 static void test_vectors(void **state)
 {
-	json_t *root = load_vectors("identity.json"), *c, *a;
+	json_t *root = vectors_load("VX6_VECTORS", "tests/vectors", "identity.json"), *c, *a;
 	size_t i, j;
 
 	(void)state;
@@ -500,7 +485,7 @@ static void test_corrupt(void **state)
 static void test_files_known_answer(void **state)
 {
 	const char *dir = *state;
-	json_t *root = load_vectors("identity.json");
+	json_t *root = vectors_load("VX6_VECTORS", "tests/vectors", "identity.json");
 	json_t *c = json_array_get(json_object_get(root, "cases"), 1);
 	json_t *a = json_array_get(json_object_get(c, "addresses"), 0);
 	char key[PATH_MAX], info[PATH_MAX], text[1024], err[512];

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -25,23 +27,6 @@
 #include "lib/wire.h"
 
 #define NOW 1700000000u
-
-static json_t *load_vectors(const char *file)
-{
-	const char *dir = getenv("VX6_VECTORS");
-	char path[PATH_MAX];
-	json_error_t je;
-	json_t *root;
-
-	if (!dir)
-		dir = "tests/vectors";
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		fail_msg("Failed to load vectors '%s': %d:%d: %s", path, je.line, je.column,
-			 je.text);
-	return root;
-}
 
 static const char *jstr(const json_t *obj, const char *key)
 {
@@ -112,7 +97,7 @@ static void build_from_vector(const json_t *c, struct node_record *rec, uint8_t 
 
 static void test_vectors(void **state)
 {
-	json_t *root = load_vectors("node_record.json"), *c;
+	json_t *root = vectors_load("VX6_VECTORS", "tests/vectors", "node_record.json"), *c;
 	size_t i;
 
 	(void)state;

@@ -692,9 +692,73 @@ static void test_limits(void **state)
 	assert_int_equal(tp_datagram_send(f->a.conn, big, TP_DATAGRAM_MAX), 0);
 }
 
+/* The initiator's cipher is what both sides use: the responder follows the
+ * INIT whatever it would offer itself; traffic works both ways, and a
+ * rekey keeps the cipher. */
+static void cipher_case(struct fixture *f, unsigned cipher)
+{
+	unsigned other = cipher == UDP_CIPHER_AESGCM ? UDP_CIPHER_CHACHAPOLY : UDP_CIPHER_AESGCM;
+
+	assert_int_equal(udp_transport_set_cipher(f->a.t, 2), -EINVAL);
+	assert_int_equal(udp_transport_set_cipher(NULL, cipher), -EINVAL);
+	assert_int_equal(udp_transport_set_cipher(f->a.t, cipher), 0);
+	assert_int_equal(udp_transport_set_cipher(f->b.t, other), 0);
+	assert_int_equal(tp_stats(&f->a).cipher, cipher);
+	rekey_case(f, 10, UINT64_MAX, 400);
+	assert_true(tp_stats(&f->a).keys_made[cipher] >= 4);
+	assert_true(tp_stats(&f->b).keys_made[cipher] >= 4);
+	assert_int_equal(tp_stats(&f->a).keys_made[other] + tp_stats(&f->b).keys_made[other], 0);
+}
+
+static void test_cipher_chachapoly(void **state)
+{
+	cipher_case(*state, UDP_CIPHER_CHACHAPOLY);
+}
+
+static void test_cipher_aesgcm(void **state)
+{
+	cipher_case(*state, UDP_CIPHER_AESGCM);
+}
+
+/* The cipher byte: only an INIT may set it, to a known cipher; the
+ * encoder refuses what the decoder refuses. */
+static void test_wire_cipher(void **state)
+{
+	uint8_t body[UDP_IK_MSG1_LEN] = {0}, pkt[UDP_INIT_LEN], ct[UDP_TAG_LEN] = {0};
+	struct udp_msg m = {.type = UDP_MSG_INIT,
+			    .sender = 7,
+			    .cipher = UDP_CIPHER_AESGCM,
+			    .body = body,
+			    .body_len = sizeof(body)};
+	struct udp_msg got;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(udp_msg_encode(&m, pkt, sizeof(pkt), &len), 0);
+	assert_int_equal(pkt[1], UDP_CIPHER_AESGCM);
+	assert_int_equal(udp_msg_decode(&got, pkt, len), 0);
+	assert_int_equal(got.cipher, UDP_CIPHER_AESGCM);
+	pkt[1] = 2; /* unknown */
+	assert_int_equal(udp_msg_decode(&got, pkt, len), -EBADMSG);
+	pkt[1] = 0, pkt[2] = 1; /* still reserved */
+	assert_int_equal(udp_msg_decode(&got, pkt, len), -EBADMSG);
+	m.cipher = 2;
+	assert_int_equal(udp_msg_encode(&m, pkt, sizeof(pkt), &len), -EINVAL);
+	m = (struct udp_msg){
+	    .type = UDP_MSG_DATA, .receiver = 9, .cipher = 1, .body = ct, .body_len = sizeof(ct)};
+	assert_int_equal(udp_msg_encode(&m, pkt, sizeof(pkt), &len), -EINVAL);
+	m.cipher = 0;
+	assert_int_equal(udp_msg_encode(&m, pkt, sizeof(pkt), &len), 0);
+	pkt[1] = 1; /* a DATA has no cipher byte */
+	assert_int_equal(udp_msg_decode(&got, pkt, len), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_cipher_chachapoly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cipher_aesgcm, setup, teardown),
+	    cmocka_unit_test(test_wire_cipher),
 	    cmocka_unit_test_setup_teardown(test_batch_gso, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_no_gso, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mixed_sizes, setup, teardown),
