@@ -25,8 +25,8 @@ static struct hs_limit_src *src_find(struct hs_limit *l, const struct in6_addr *
 		if (s->used && memcmp(s->key, key, 16) == 0)
 			return s;
 		/* Evict only sources with nothing in flight, oldest first. */
-		if (!s->used || (s->pending == 0 && (!victim || (victim->used &&
-								 s->last_ms < victim->last_ms))))
+		if (!s->used || (s->pending == 0 &&
+				 (!victim || (victim->used && s->last_ms < victim->last_ms))))
 			if (!victim || victim->used)
 				victim = s;
 	}
@@ -59,11 +59,11 @@ enum hs_limit_verdict hs_limit_admit(struct hs_limit *l, const struct in6_addr *
 		return HS_LIMIT_CAP;
 	s = src_find(l, from, true, now_ms);
 	if (!s)
-		return HS_LIMIT_CAP; /* every slot has handshakes in flight */
+		return HS_LIMIT_CAP;			/* every slot has handshakes in flight */
 	refill = (now_ms - s->last_ms) * l->rate_per_s; /* milli-tokens */
 	s->tokens_milli = refill >= l->burst * 1000u - s->tokens_milli
-				  ? l->burst * 1000u
-				  : s->tokens_milli + (uint32_t)refill;
+			      ? l->burst * 1000u
+			      : s->tokens_milli + (uint32_t)refill;
 	s->last_ms = now_ms;
 	if (s->tokens_milli < 1000)
 		return HS_LIMIT_RATE;

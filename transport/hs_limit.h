@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define HS_LIMIT_SOURCES     256
-#define HS_LIMIT_RATE_PER_S  20 /* new handshakes per second per source */
-#define HS_LIMIT_BURST	     40
+#define HS_LIMIT_SOURCES    256
+#define HS_LIMIT_RATE_PER_S 20 /* new handshakes per second per source */
+#define HS_LIMIT_BURST	    40
 
 struct hs_limit_src {
 	uint8_t key[16]; /* the /64, zero-padded */
@@ -27,18 +27,18 @@ struct hs_limit_src {
 };
 
 struct hs_limit {
-	unsigned pending_max;	  /* in progress, all sources */
-	unsigned per_source_max;  /* in progress, one source */
-	unsigned rate_per_s;	  /* new handshakes per second per source */
-	unsigned burst;		  /* ... allowed at once */
+	unsigned pending_max;	 /* in progress, all sources */
+	unsigned per_source_max; /* in progress, one source */
+	unsigned rate_per_s;	 /* new handshakes per second per source */
+	unsigned burst;		 /* ... allowed at once */
 	unsigned pending;
 	struct hs_limit_src src[HS_LIMIT_SOURCES];
 };
 
 enum hs_limit_verdict {
 	HS_LIMIT_OK = 0,
-	HS_LIMIT_RATE = 1,  /* this source is over its rate */
-	HS_LIMIT_CAP = 2,   /* too many handshakes in progress */
+	HS_LIMIT_RATE = 1, /* this source is over its rate */
+	HS_LIMIT_CAP = 2,  /* too many handshakes in progress */
 };
 
 /* Start with the given caps and HS_LIMIT_RATE_PER_S / HS_LIMIT_BURST. */

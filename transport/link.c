@@ -22,24 +22,24 @@
 
 /* Legal transitions; anything else is a bug in this file. */
 static const unsigned link_next[LINK__STATE_COUNT] = {
-	[LINK_IDLE] = TO(LINK_CONNECTING) | TO(LINK_UP),
-	[LINK_CONNECTING] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE),
-	[LINK_UP] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE) | TO(LINK_CONNECTING),
-	[LINK_BACKOFF] = TO(LINK_CONNECTING) | TO(LINK_UP) | TO(LINK_IDLE) | TO(LINK_BACKOFF),
+    [LINK_IDLE] = TO(LINK_CONNECTING) | TO(LINK_UP),
+    [LINK_CONNECTING] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE),
+    [LINK_UP] = TO(LINK_UP) | TO(LINK_BACKOFF) | TO(LINK_IDLE) | TO(LINK_CONNECTING),
+    [LINK_BACKOFF] = TO(LINK_CONNECTING) | TO(LINK_UP) | TO(LINK_IDLE) | TO(LINK_BACKOFF),
 };
 
 static const char *const state_names[LINK__STATE_COUNT] = {
-	[LINK_IDLE] = "idle",
-	[LINK_CONNECTING] = "connecting",
-	[LINK_UP] = "up",
-	[LINK_BACKOFF] = "backoff",
+    [LINK_IDLE] = "idle",
+    [LINK_CONNECTING] = "connecting",
+    [LINK_UP] = "up",
+    [LINK_BACKOFF] = "backoff",
 };
 
 static const char *const drop_names[LINK_DROP__COUNT] = {
-	[LINK_DROP_MALFORMED] = "malformed",
-	[LINK_DROP_UNKNOWN] = "unknown_type",
-	[LINK_DROP_NO_HANDLER] = "no_handler",
-	[LINK_DROP_TX_FULL] = "tx_full",
+    [LINK_DROP_MALFORMED] = "malformed",
+    [LINK_DROP_UNKNOWN] = "unknown_type",
+    [LINK_DROP_NO_HANDLER] = "no_handler",
+    [LINK_DROP_TX_FULL] = "tx_full",
 };
 
 const char *link_state_name(enum link_state s)
@@ -54,8 +54,8 @@ const char *link_drop_name(enum link_drop d)
 
 void link_arm(struct link *l, uint64_t ms)
 {
-	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
-			      .tv_usec = (suseconds_t)((ms % 1000) * 1000) };
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)((ms % 1000) * 1000)};
 
 	evtimer_add(l->timer, &tv);
 }
@@ -245,7 +245,7 @@ void link_enter_backoff(struct link *l)
 
 static void send_ping(struct link *l)
 {
-	struct link_msg msg = { .type = LINK_MSG_PING };
+	struct link_msg msg = {.type = LINK_MSG_PING};
 	uint8_t buf[LINK_MSG_HDR_LEN];
 	int n;
 
@@ -401,7 +401,7 @@ struct link_mgr *link_mgr_free(struct link_mgr *m)
 {
 	if (!m)
 		return NULL;
-	m->cb = (struct link_callbacks){ 0 }; /* no upcalls while tearing down */
+	m->cb = (struct link_callbacks){0}; /* no upcalls while tearing down */
 	for (unsigned i = 0; i < LINK_HASH_SIZE; i++)
 		while (m->buckets[i])
 			link_unlink(m->buckets[i]);

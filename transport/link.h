@@ -30,13 +30,13 @@ struct event_base;
 struct link;
 struct link_mgr;
 
-#define LINK_PEERS_MAX	     1024    /* links in the table, configured or not */
-#define LINK_ENDPOINTS_MAX   4	     /* endpoints remembered per peer */
-#define LINK_PING_MS	     5000    /* keepalive and RTT probe interval */
-#define LINK_DEAD_MS	     20000   /* nothing received for this long: dead */
-#define LINK_IDLE_CLOSE_MS   300000  /* unconfigured link with no traffic: close */
-#define LINK_BACKOFF_MIN_MS  250
-#define LINK_BACKOFF_MAX_MS  30000
+#define LINK_PEERS_MAX	    1024   /* links in the table, configured or not */
+#define LINK_ENDPOINTS_MAX  4	   /* endpoints remembered per peer */
+#define LINK_PING_MS	    5000   /* keepalive and RTT probe interval */
+#define LINK_DEAD_MS	    20000  /* nothing received for this long: dead */
+#define LINK_IDLE_CLOSE_MS  300000 /* unconfigured link with no traffic: close */
+#define LINK_BACKOFF_MIN_MS 250
+#define LINK_BACKOFF_MAX_MS 30000
 
 /* States are named for what has already happened. */
 enum link_state {
@@ -49,10 +49,10 @@ enum link_state {
 
 /* Why a received frame was dropped, per link. */
 enum link_drop {
-	LINK_DROP_MALFORMED = 0, /* link control message that did not decode */
-	LINK_DROP_UNKNOWN = 1,	 /* unknown control type */
-	LINK_DROP_NO_HANDLER = 2,/* packet or stream with nobody to take it */
-	LINK_DROP_TX_FULL = 3,	 /* datagram not sent: send buffer full */
+	LINK_DROP_MALFORMED = 0,  /* link control message that did not decode */
+	LINK_DROP_UNKNOWN = 1,	  /* unknown control type */
+	LINK_DROP_NO_HANDLER = 2, /* packet or stream with nobody to take it */
+	LINK_DROP_TX_FULL = 3,	  /* datagram not sent: send buffer full */
 	LINK_DROP__COUNT
 };
 
@@ -68,14 +68,14 @@ struct link_info {
 	uint8_t pk[32];
 	enum link_state state;
 	bool configured;
-	enum transport_kind kind;	/* of the current or last connection */
+	enum transport_kind kind;     /* of the current or last connection */
 	struct sockaddr_in6 endpoint; /* current or last dialed/accepted address */
 	bool initiator;
-	uint64_t up_since_ms;		/* monotonic; 0 if not up */
-	uint64_t rtt_us;		/* smoothed, from pings; 0 if unknown */
+	uint64_t up_since_ms; /* monotonic; 0 if not up */
+	uint64_t rtt_us;      /* smoothed, from pings; 0 if unknown */
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t drops[LINK_DROP__COUNT];
-	uint64_t conn_rx_dropped;	/* frames the transport dropped (bad MAC, replay) */
+	uint64_t conn_rx_dropped; /* frames the transport dropped (bad MAC, replay) */
 	uint64_t connects, disconnects;
 	enum tp_close_reason last_close;
 	uint32_t backoff_ms;
@@ -92,8 +92,8 @@ struct link_callbacks {
 	 * serves itself). Return 0 to take it or a negative errno to reset
 	 * it. Later data arrives through stream_data. */
 	int (*stream_open)(void *ctx, struct link *l, uint64_t sid, uint8_t kind);
-	void (*stream_data)(void *ctx, struct link *l, uint64_t sid, const uint8_t *buf,
-			    size_t len, bool fin);
+	void (*stream_data)(void *ctx, struct link *l, uint64_t sid, const uint8_t *buf, size_t len,
+			    bool fin);
 	void (*stream_reset)(void *ctx, struct link *l, uint64_t sid, uint32_t code);
 	void (*stream_writable)(void *ctx, struct link *l, uint64_t sid);
 	/* One control message (link_control_send() at the peer), in order. */
@@ -154,7 +154,7 @@ int link_send_packet(struct link *l, const uint8_t *pkt, size_t len);
  * first one not sent, as link_send_packet(). */
 int link_send_packets(struct link *l, const struct iovec *pkts, size_t n, size_t *out_sent);
 
-#define LINK_CONTROL_MSG_MAX   65535	     /* one control message, bytes */
+#define LINK_CONTROL_MSG_MAX   65535	    /* one control message, bytes */
 #define LINK_CONTROL_QUEUE_MAX (256 * 1024) /* queued per link before refusing */
 
 /* Send one control message (discovery, signalling) to the peer of `l` on
@@ -166,8 +166,7 @@ int link_control_send(struct link *l, const uint8_t *msg, size_t len);
 
 /* Open a stream of `kind`. Return 0 with its ID, -ENOTCONN or -EAGAIN. */
 int link_stream_open(struct link *l, uint8_t kind, uint64_t *out_sid);
-ssize_t link_stream_write(struct link *l, uint64_t sid, const uint8_t *buf, size_t len,
-			  bool fin);
+ssize_t link_stream_write(struct link *l, uint64_t sid, const uint8_t *buf, size_t len, bool fin);
 void link_stream_consumed(struct link *l, uint64_t sid, size_t n);
 int link_stream_reset(struct link *l, uint64_t sid, uint32_t code);
 

@@ -9,18 +9,18 @@
 #include "transport/link_msg.h"
 #include "transport/link_probe.h"
 
-#define LINK_HASH_SIZE	  256
-#define LINK_STREAM_HASH  64
-#define LINK_SIMOPEN_MS	  2000 /* two connections this close together are a simultaneous open */
-#define LINK_KIND_SLOTS	  4    /* indexed by enum transport_kind */
+#define LINK_HASH_SIZE	 256
+#define LINK_STREAM_HASH 64
+#define LINK_SIMOPEN_MS	 2000 /* two connections this close together are a simultaneous open */
+#define LINK_KIND_SLOTS	 4    /* indexed by enum transport_kind */
 
 /* A stream the link layer knows about: its kind, and for bench streams the
  * sink or source state. */
 struct link_stream {
 	struct link_stream *next;
 	uint64_t sid;
-	uint8_t kind;	     /* 0 until the first byte of a peer-opened stream */
-	bool local;	     /* we opened it */
+	uint8_t kind; /* 0 until the first byte of a peer-opened stream */
+	bool local;   /* we opened it */
 	bool fin_sent, fin_rcvd;
 	/* bench sink (peer-opened BENCH) */
 	uint8_t hdr[LINK_BENCH_HDR_LEN];
@@ -40,10 +40,10 @@ struct link {
 	bool dead; /* unlinked; the reaper frees it */
 	struct link *dead_next;
 
-	enum transport_kind kind;     /* transport to dial (configured peers) */
-	struct sockaddr_in6 ep;	      /* endpoint to dial */
-	struct tp_conn *conn;	      /* established connection, borrowed */
-	struct tp_conn *dialing;      /* dial in progress, borrowed */
+	enum transport_kind kind; /* transport to dial (configured peers) */
+	struct sockaddr_in6 ep;	  /* endpoint to dial */
+	struct tp_conn *conn;	  /* established connection, borrowed */
+	struct tp_conn *dialing;  /* dial in progress, borrowed */
 	enum transport_kind conn_kind;
 	bool conn_initiator;
 
@@ -104,8 +104,8 @@ struct tp_callbacks link_mgr_upcalls(struct link_mgr *m);
 
 /* link_probe.c: hooks the core calls */
 void link_probe_on_pong(struct link *l, uint64_t token);
-void link_probe_bench_data(struct link *l, struct link_stream *s, const uint8_t *buf,
-			   size_t len, bool fin);
+void link_probe_bench_data(struct link *l, struct link_stream *s, const uint8_t *buf, size_t len,
+			   bool fin);
 void link_probe_bench_writable(struct link *l, uint64_t sid);
 void link_probe_bench_reset(struct link *l, uint64_t sid);
 void link_probe_abort(struct link *l, int err);

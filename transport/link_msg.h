@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LINK_MSG_PING	   0x01
-#define LINK_MSG_PONG	   0x02
-#define LINK_MSG_HDR_LEN   9 /* type + token */
-#define LINK_MSG_PAD_MAX   1391 /* TP_DATAGRAM_MAX - LINK_MSG_HDR_LEN */
-#define LINK_BENCH_HDR_LEN 9u /* kind + length */
+#define LINK_MSG_PING	     0x01
+#define LINK_MSG_PONG	     0x02
+#define LINK_MSG_HDR_LEN     9	  /* type + token */
+#define LINK_MSG_PAD_MAX     1391 /* TP_DATAGRAM_MAX - LINK_MSG_HDR_LEN */
+#define LINK_BENCH_HDR_LEN   9u	  /* kind + length */
 #define LINK_BENCH_REPLY_LEN 40u
 #define LINK_BENCH_MAX_BYTES (64ull << 30)
 

@@ -50,8 +50,8 @@ struct link_bench_op {
 
 static void arm_ms(struct event *ev, uint64_t ms)
 {
-	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
-			      .tv_usec = (suseconds_t)((ms % 1000) * 1000) };
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)((ms % 1000) * 1000)};
 
 	evtimer_add(ev, &tv);
 }
@@ -61,7 +61,7 @@ static void arm_ms(struct event *ev, uint64_t ms)
 static void ping_finish(struct link *l, int err)
 {
 	struct link_ping_op *op = l->ping_op;
-	struct link_ping_result r = { .error = err };
+	struct link_ping_result r = {.error = err};
 
 	if (!op)
 		return;
@@ -87,7 +87,7 @@ static void ping_send_next(struct link *l)
 {
 	struct link_ping_op *op = l->ping_op;
 	uint8_t buf[LINK_MSG_HDR_LEN + LINK_MSG_PAD_MAX];
-	struct link_msg msg = { .type = LINK_MSG_PING, .pad_len = op->pad };
+	struct link_msg msg = {.type = LINK_MSG_PING, .pad_len = op->pad};
 	int n;
 
 	msg.token = op->base_token + op->sent;
@@ -198,7 +198,7 @@ void link_probe_on_pong(struct link *l, uint64_t token)
 static void bench_finish(struct link *l, int err)
 {
 	struct link_bench_op *op = l->bench_op;
-	struct link_bench_result r = { .error = err };
+	struct link_bench_result r = {.error = err};
 
 	if (!op)
 		return;
@@ -208,8 +208,8 @@ static void bench_finish(struct link *l, int err)
 	crypto_hash_sha256_final(&op->sha, r.sha_local);
 	if (!err) {
 		link_bench_reply_decode(op->reply, r.sha_peer, &r.peer_received);
-		r.match = r.peer_received == op->total && sodium_memcmp(r.sha_local, r.sha_peer,
-									32) == 0;
+		r.match =
+		    r.peer_received == op->total && sodium_memcmp(r.sha_local, r.sha_peer, 32) == 0;
 	}
 	event_free(op->timeout);
 	sec_wipe(op->key, sizeof(op->key));
@@ -376,8 +376,8 @@ static void bench_sink(struct link *l, struct link_stream *s, const uint8_t *buf
 	size_t take = 0;
 
 	if (s->hdr_have < LINK_BENCH_HDR_LEN) {
-		take = LINK_BENCH_HDR_LEN - s->hdr_have < len ? LINK_BENCH_HDR_LEN - s->hdr_have
-							      : len;
+		take =
+		    LINK_BENCH_HDR_LEN - s->hdr_have < len ? LINK_BENCH_HDR_LEN - s->hdr_have : len;
 		memcpy(s->hdr + s->hdr_have, buf, take);
 		s->hdr_have = (uint8_t)(s->hdr_have + take);
 		if (s->hdr_have == LINK_BENCH_HDR_LEN) {
@@ -408,8 +408,8 @@ bad:
 	link_stream_reset(l, sid, (uint32_t)EPROTO);
 }
 
-void link_probe_bench_data(struct link *l, struct link_stream *s, const uint8_t *buf,
-			   size_t len, bool fin)
+void link_probe_bench_data(struct link *l, struct link_stream *s, const uint8_t *buf, size_t len,
+			   bool fin)
 {
 	if (s->local)
 		bench_reply(l, s->sid, buf, len, fin);

@@ -16,7 +16,7 @@
 struct link;
 
 #define LINK_PING_COUNT_MAX   100000
-#define LINK_PING_TIMEOUT_MS  2000	 /* wait for stragglers after the last ping */
+#define LINK_PING_TIMEOUT_MS  2000 /* wait for stragglers after the last ping */
 #define LINK_BENCH_TIMEOUT_MS 600000
 
 struct link_ping_result {
@@ -27,8 +27,8 @@ struct link_ping_result {
 };
 
 struct link_bench_result {
-	int error; /* 0, -ENOTCONN, -ECONNRESET, -ETIMEDOUT, -EBADMSG */
-	uint64_t bytes;	      /* sent by us */
+	int error;	/* 0, -ENOTCONN, -ECONNRESET, -ETIMEDOUT, -EBADMSG */
+	uint64_t bytes; /* sent by us */
 	uint64_t peer_received;
 	uint64_t elapsed_us;
 	uint8_t sha_local[32];

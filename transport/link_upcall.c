@@ -138,8 +138,7 @@ static void on_datagram(void *ctx, struct tp_conn *c, const uint8_t *buf, size_t
 }
 
 /* First bytes of a stream the peer opened: its kind. */
-static void on_new_stream(struct link *l, uint64_t sid, const uint8_t *buf, size_t len,
-			  bool fin)
+static void on_new_stream(struct link *l, uint64_t sid, const uint8_t *buf, size_t len, bool fin)
 {
 	struct link_mgr *m = l->m;
 	struct link_stream *s;
@@ -279,12 +278,12 @@ static void on_closed(void *ctx, struct tp_conn *c, enum tp_close_reason why)
 }
 
 static const struct tp_callbacks upcalls = {
-	.established = on_established,
-	.datagram = on_datagram,
-	.stream_data = on_stream_data,
-	.stream_reset = on_stream_reset,
-	.stream_writable = on_stream_writable,
-	.closed = on_closed,
+    .established = on_established,
+    .datagram = on_datagram,
+    .stream_data = on_stream_data,
+    .stream_reset = on_stream_reset,
+    .stream_writable = on_stream_writable,
+    .closed = on_closed,
 };
 
 struct tp_callbacks link_mgr_upcalls(struct link_mgr *m)

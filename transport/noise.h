@@ -102,6 +102,12 @@ const char *noise_pattern_name(enum noise_pattern p);
  * outside the enum. */
 const char *noise_cipher_suite_name(enum noise_cipher_suite c);
 
+/* The cipher a node offers when it starts a handshake: AESGCM on CPUs with
+ * AES and carry-less multiply instructions (x86-64 AES-NI + PCLMULQDQ,
+ * arm64 AES + PMULL), where GnuTLS runs it several times faster than
+ * ChaCha20-Poly1305; ChaChaPoly everywhere else (docs/noise.md §3.1). */
+enum noise_cipher_suite noise_cipher_default(void);
+
 /* Parse a full protocol name ("Noise_XX_25519_AESGCM_BLAKE2b") into
  * *out_pattern and *out_cipher. Return 0, or -EPROTONOSUPPORT for any other
  * name (other pattern, modifier such as psk0, or algorithm). */

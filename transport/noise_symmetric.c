@@ -14,6 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <sodium.h>
@@ -423,6 +428,20 @@ int noise_cipher_rekey(struct noise_cipher *cs)
 	if (r < 0)
 		noise_cipher_clear(cs); /* never keep a half-changed key */
 	return r;
+}
+
+enum noise_cipher_suite noise_cipher_default(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul"))
+		return NOISE_CIPHER_AESGCM;
+#elif defined(__aarch64__)
+	unsigned long hw = getauxval(AT_HWCAP);
+
+	if ((hw & HWCAP_AES) && (hw & HWCAP_PMULL))
+		return NOISE_CIPHER_AESGCM;
+#endif
+	return NOISE_CIPHER_CHACHAPOLY;
 }
 
 int noise_x25519_public(uint8_t out_pub[32], const uint8_t priv[32])

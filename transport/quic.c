@@ -243,8 +243,9 @@ static void accept_new(struct quic_transport *t, const struct sockaddr_in6 *loca
 		drop(t, from, "not a client Initial");
 		return;
 	}
-	v = t->nconns >= QUIC_CONNS_MAX ? HS_LIMIT_CAP
-					: hs_limit_admit(&t->base.limit, &from->sin6_addr, clock_mono_ms());
+	v = t->nconns >= QUIC_CONNS_MAX
+		? HS_LIMIT_CAP
+		: hs_limit_admit(&t->base.limit, &from->sin6_addr, clock_mono_ms());
 	if (v != HS_LIMIT_OK) {
 		if (v == HS_LIMIT_RATE)
 			t->base.hs_refused_rate++;

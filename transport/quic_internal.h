@@ -44,11 +44,11 @@
 #define QUIC_PENDING_ROUNDS    4  /* flushes per connection per loop turn */
 #define QUIC_IDLE_TIMEOUT_MS   30000
 #define QUIC_KEEPALIVE_MS      15000
-#define QUIC_KEY_UPDATE_MS     120000	      /* start a key update this often ... */
-#define QUIC_KEY_UPDATE_BYTES  (1ull << 30)   /* ... or after this much sent */
-#define QUIC_DGRAM_QUEUE_MAX   64   /* datagrams waiting per connection */
-#define QUIC_DGRAM_AGE_MAX_MS  1000 /* queued datagrams older than this are dropped */
-#define QUIC_PMTUD_GRACE_MS    3000 /* after this, a path too small is final */
+#define QUIC_KEY_UPDATE_MS     120000	    /* start a key update this often ... */
+#define QUIC_KEY_UPDATE_BYTES  (1ull << 30) /* ... or after this much sent */
+#define QUIC_DGRAM_QUEUE_MAX   64	    /* datagrams waiting per connection */
+#define QUIC_DGRAM_AGE_MAX_MS  1000	    /* queued datagrams older than this are dropped */
+#define QUIC_PMTUD_GRACE_MS    3000	    /* after this, a path too small is final */
 #define QUIC_DGRAM_FRAME_MAX   (TP_DATAGRAM_MAX + 3) /* type + 2-byte length + payload */
 #define QUIC_CHUNK_MIN	       2048		     /* send buffer chunk sizes, bytes */
 #define QUIC_CHUNK_MAX	       16384
@@ -149,10 +149,10 @@ struct quic_conn {
 	bool got_reset;			     /* a stateless reset killed it */
 	bool in_pending;
 	bool in_reap;
-	bool resets_pending;	 /* some stream has reset_pending */
-	uint8_t remote_pk[32];	 /* dialer: the key asked for; acceptor: proved */
-	char fp[9];		 /* log-safe fingerprint of remote_pk */
-	uint64_t established_ms; /* clock_mono_ms() at `established` */
+	bool resets_pending;	    /* some stream has reset_pending */
+	uint8_t remote_pk[32];	    /* dialer: the key asked for; acceptor: proved */
+	char fp[9];		    /* log-safe fingerprint of remote_pk */
+	uint64_t established_ms;    /* clock_mono_ms() at `established` */
 	uint64_t key_ms, key_bytes; /* when / tx_bytes at the last key update we started */
 	void *conn_ctx;
 	struct sockaddr_in6 local;   /* dialed: the socket's; accepted: where the client wrote */

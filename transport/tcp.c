@@ -28,18 +28,18 @@
 #define TO(s) (1u << (s))
 
 static const unsigned conn_next[TCP_CONN__STATE_COUNT] = {
-	[TCP_CONN_CONNECTING] = TO(TCP_CONN_SENT_INIT) | TO(TCP_CONN_CLOSED),
-	[TCP_CONN_SENT_INIT] = TO(TCP_CONN_ESTABLISHED) | TO(TCP_CONN_CLOSED),
-	[TCP_CONN_ACCEPTED] = TO(TCP_CONN_SENT_RESP) | TO(TCP_CONN_CLOSED),
-	[TCP_CONN_SENT_RESP] = TO(TCP_CONN_ESTABLISHED) | TO(TCP_CONN_CLOSED),
-	[TCP_CONN_ESTABLISHED] = TO(TCP_CONN_CLOSED),
-	[TCP_CONN_CLOSED] = 0,
+    [TCP_CONN_CONNECTING] = TO(TCP_CONN_SENT_INIT) | TO(TCP_CONN_CLOSED),
+    [TCP_CONN_SENT_INIT] = TO(TCP_CONN_ESTABLISHED) | TO(TCP_CONN_CLOSED),
+    [TCP_CONN_ACCEPTED] = TO(TCP_CONN_SENT_RESP) | TO(TCP_CONN_CLOSED),
+    [TCP_CONN_SENT_RESP] = TO(TCP_CONN_ESTABLISHED) | TO(TCP_CONN_CLOSED),
+    [TCP_CONN_ESTABLISHED] = TO(TCP_CONN_CLOSED),
+    [TCP_CONN_CLOSED] = 0,
 };
 
 static const char *const state_names[TCP_CONN__STATE_COUNT] = {
-	[TCP_CONN_CONNECTING] = "connecting", [TCP_CONN_SENT_INIT] = "sent-init",
-	[TCP_CONN_ACCEPTED] = "accepted",	 [TCP_CONN_SENT_RESP] = "sent-resp",
-	[TCP_CONN_ESTABLISHED] = "established", [TCP_CONN_CLOSED] = "closed",
+    [TCP_CONN_CONNECTING] = "connecting",   [TCP_CONN_SENT_INIT] = "sent-init",
+    [TCP_CONN_ACCEPTED] = "accepted",	    [TCP_CONN_SENT_RESP] = "sent-resp",
+    [TCP_CONN_ESTABLISHED] = "established", [TCP_CONN_CLOSED] = "closed",
 };
 
 void tcp_conn_set_state(struct tcp_conn *c, enum tcp_conn_state to)
@@ -118,7 +118,7 @@ static void on_linger_drained(struct bufferevent *bev, void *arg)
  * to leave, then free. */
 static void conn_linger(struct tcp_conn *c)
 {
-	struct timeval tv = { .tv_sec = 0, .tv_usec = TCP_LINGER_MS * 1000 };
+	struct timeval tv = {.tv_sec = 0, .tv_usec = TCP_LINGER_MS * 1000};
 
 	if (!c->bev || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 ||
 	    c->why == TP_CLOSE_IO || c->why == TP_CLOSE_REMOTE) {
@@ -162,7 +162,7 @@ void tcp_conn_close(struct tcp_conn *c, enum tp_close_reason why)
 	if (c->dead)
 		return;
 	if (c->state == TCP_CONN_ESTABLISHED && why != TP_CLOSE_IO && why != TP_CLOSE_REMOTE) {
-		struct tcp_frame f = { .type = TCP_FRAME_CLOSE, .value = why };
+		struct tcp_frame f = {.type = TCP_FRAME_CLOSE, .value = why};
 
 		tcp_conn_send_frame(c, &f, NULL, 0); /* best effort */
 	}
@@ -193,8 +193,7 @@ static void on_hs_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_debug(LD_TCP, "conn %s: handshake timed out in state %s", c->fp,
-		  state_names[c->state]);
+	log_debug(LD_TCP, "conn %s: handshake timed out in state %s", c->fp, state_names[c->state]);
 	c->tt->base.hs_failed++;
 	tcp_conn_close(c, TP_CLOSE_TIMEOUT);
 }
@@ -202,8 +201,8 @@ static void on_hs_timeout(evutil_socket_t fd, short what, void *arg)
 static struct tcp_conn *conn_new(struct tcp_transport *tt, evutil_socket_t fd, bool initiator,
 				 const struct sockaddr_in6 *peer)
 {
-	struct timeval tv = { .tv_sec = TP_HANDSHAKE_TIMEOUT_MS / 1000,
-			      .tv_usec = (TP_HANDSHAKE_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = TP_HANDSHAKE_TIMEOUT_MS / 1000,
+			     .tv_usec = (TP_HANDSHAKE_TIMEOUT_MS % 1000) * 1000};
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
@@ -255,16 +254,16 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(1000, 3);
 	struct tcp_transport *tt = arg;
-	struct sockaddr_in6 peer = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 peer = {.sin6_family = AF_INET6};
 	enum hs_limit_verdict v;
 	struct tcp_conn *c;
 
 	(void)lis;
 	if (sa->sa_family == AF_INET6 && (size_t)salen >= sizeof(peer))
 		memcpy(&peer, sa, sizeof(peer));
-	v = tt->n_conns >= TCP_CONNS_MAX ? HS_LIMIT_CAP
-					 : hs_limit_admit(&tt->base.limit, &peer.sin6_addr,
-							  clock_mono_ms());
+	v = tt->n_conns >= TCP_CONNS_MAX
+		? HS_LIMIT_CAP
+		: hs_limit_admit(&tt->base.limit, &peer.sin6_addr, clock_mono_ms());
 	if (v != HS_LIMIT_OK) {
 		if (v == HS_LIMIT_RATE)
 			tt->base.hs_refused_rate++;
@@ -363,7 +362,7 @@ static void tcp_free(struct transport *t)
 
 	if (tt->listener)
 		evconnlistener_free(tt->listener);
-	tt->base.cb = (struct tp_callbacks){ 0 }; /* no upcalls while tearing down */
+	tt->base.cb = (struct tp_callbacks){0}; /* no upcalls while tearing down */
 	while (tt->conns) {
 		struct tcp_conn *c = tt->conns;
 
@@ -385,7 +384,7 @@ static int tcp_listen(struct tcp_transport *tt, const struct sockaddr_in6 *addr)
 
 	tt->listener = evconnlistener_new_bind(tt->base.base, on_accept, tt,
 					       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-						       LEV_OPT_CLOSE_ON_EXEC,
+						   LEV_OPT_CLOSE_ON_EXEC,
 					       128, (const struct sockaddr *)addr, sizeof(*addr));
 	if (!tt->listener)
 		return errno ? -errno : -EADDRINUSE;
@@ -411,6 +410,7 @@ int tp_tcp_new(struct event_base *base, const struct tp_identity *id,
 	hs_limit_init(&tt->base.limit, TP_PENDING_HS_MAX, TP_PENDING_HS_PER_IP);
 	tt->rekey_after_bytes = TCP_REKEY_AFTER_BYTES;
 	tt->rekey_after_ms = TCP_REKEY_AFTER_MS;
+	tt->cipher = noise_cipher_default();
 	tt->reaper = event_new(base, -1, 0, on_reap, tt);
 	if (!tt->reaper) {
 		free(tt);
@@ -428,19 +428,19 @@ int tp_tcp_new(struct event_base *base, const struct tp_identity *id,
 }
 
 const struct transport_ops tcp_ops = {
-	.kind = TRANSPORT_TCP,
-	.name = "tcp",
-	.dial = tcp_dial,
-	.datagram_send = tcp_datagram_send,
-	.stream_open = tcp_stream_open,
-	.stream_write = tcp_stream_write,
-	.stream_consumed = tcp_stream_consumed,
-	.stream_reset = tcp_stream_reset,
-	.close = tcp_close,
-	.get_stats = tcp_get_stats,
-	.get_peer = tcp_get_peer,
-	.local_addr = tcp_local_addr,
-	.free = tcp_free,
+    .kind = TRANSPORT_TCP,
+    .name = "tcp",
+    .dial = tcp_dial,
+    .datagram_send = tcp_datagram_send,
+    .stream_open = tcp_stream_open,
+    .stream_write = tcp_stream_write,
+    .stream_consumed = tcp_stream_consumed,
+    .stream_reset = tcp_stream_reset,
+    .close = tcp_close,
+    .get_stats = tcp_get_stats,
+    .get_peer = tcp_get_peer,
+    .local_addr = tcp_local_addr,
+    .free = tcp_free,
 };
 
 void tcp_transport_set_rekey(struct transport *t, uint64_t after_bytes, uint64_t after_ms)
@@ -449,4 +449,12 @@ void tcp_transport_set_rekey(struct transport *t, uint64_t after_bytes, uint64_t
 
 	tt->rekey_after_bytes = after_bytes;
 	tt->rekey_after_ms = after_ms;
+}
+
+int tcp_transport_set_cipher(struct transport *t, unsigned cipher)
+{
+	if (!t || t->ops != &tcp_ops || cipher >= NOISE_CIPHER__COUNT)
+		return -EINVAL;
+	((struct tcp_transport *)t)->cipher = (enum noise_cipher_suite)cipher;
+	return 0;
 }

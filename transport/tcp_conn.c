@@ -5,14 +5,12 @@
  *
  * Handshake (initiator I, responder R; both know their Ed25519 keys, and I
  * knows R's, mapped to X25519 for Noise):
- *   I -> R  msg1: IK -> e, es, s, ss; payload {version, flags, I's Ed25519
- *           key, timestamp}. R checks map(I's Ed25519 key) == I's static s
- *           and that the timestamp grew since I's last initiation.
- *   R -> I  msg2: IK <- e, ee, se; payload {version, flags}. I is done: it
- *           proved R holds the key it dialed.
- *   I -> R  CONFIRM frame, the first transport message. Only now is R sure
- *           I holds the ephemeral key of this handshake (a replayed msg1
- *           cannot get here), so only now does R report the connection.
+ *   I -> R  msg1: the cipher byte, then IK -> e, es, s, ss; payload
+ *           {version, flags, I's Ed25519 key, timestamp}. R checks map(I's Ed25519 key) == I's
+ * static s and that the timestamp grew since I's last initiation. R -> I  msg2: IK <- e, ee, se;
+ * payload {version, flags}. I is done: it proved R holds the key it dialed. I -> R  CONFIRM frame,
+ * the first transport message. Only now is R sure I holds the ephemeral key of this handshake (a
+ * replayed msg1 cannot get here), so only now does R report the connection.
  */
 #include "transport/tcp_internal.h"
 
@@ -32,6 +30,7 @@
 #include "transport/replay.h"
 
 #define IK_MSG1_LEN (32 + 48 + TCP_INIT_PAYLOAD_LEN + 16)
+#define MSG1_LEN    (1 + IK_MSG1_LEN) /* cipher u8 || IK message 1 */
 #define IK_MSG2_LEN (32 + TCP_RESP_PAYLOAD_LEN + 16)
 
 size_t tcp_conn_queued(const struct tcp_conn *c)
@@ -51,6 +50,14 @@ static int put_message(struct tcp_conn *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* The responder's handshake, with the cipher message 1 names. */
+static int responder_init(struct tcp_conn *c, enum noise_cipher_suite cipher)
+{
+	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, cipher, false,
+				    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE),
+				    c->tt->x_priv, NULL);
+}
+
 int tcp_conn_start_handshake(struct tcp_conn *c)
 {
 	struct tcp_transport *tt = c->tt;
@@ -58,13 +65,12 @@ int tcp_conn_start_handshake(struct tcp_conn *c)
 	int r;
 
 	if (!c->base.initiator)
-		return noise_handshake_init(c->hs, NOISE_PATTERN_IK, NOISE_CIPHER_CHACHAPOLY, false,
-					    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE),
-					    tt->x_priv, NULL);
+		return responder_init(c, NOISE_CIPHER_CHACHAPOLY); /* until message 1 says */
 	r = noise_x25519_from_ed25519_pk(rs, c->remote_pk);
 	if (r < 0)
 		return r;
-	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, NOISE_CIPHER_CHACHAPOLY, true,
+	c->cipher = tt->cipher;
+	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, c->cipher, true,
 				    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE), tt->x_priv,
 				    rs);
 }
@@ -89,7 +95,7 @@ static int send_msg1(struct tcp_conn *c)
 {
 	struct tcp_transport *tt = c->tt;
 	struct tcp_init_payload p;
-	uint8_t payload[TCP_INIT_PAYLOAD_LEN], msg[IK_MSG1_LEN];
+	uint8_t payload[TCP_INIT_PAYLOAD_LEN], msg[MSG1_LEN];
 	uint64_t now = clock_wall_s() * 1000 + clock_mono_ms() % 1000;
 	size_t len;
 	int r;
@@ -99,11 +105,13 @@ static int send_msg1(struct tcp_conn *c)
 	p.timestamp_ms = now > tt->last_ts_sent ? now : tt->last_ts_sent + 1;
 	tt->last_ts_sent = p.timestamp_ms;
 	tcp_init_payload_encode(&p, payload);
-	r = noise_handshake_write_message(c->hs, payload, sizeof(payload), msg, sizeof(msg), &len);
+	msg[0] = (uint8_t)c->cipher;
+	r = noise_handshake_write_message(c->hs, payload, sizeof(payload), msg + 1, sizeof(msg) - 1,
+					  &len);
 	if (r < 0)
 		return r;
 	tcp_conn_set_state(c, TCP_CONN_SENT_INIT);
-	return put_message(c, msg, len);
+	return put_message(c, msg, 1 + len);
 }
 
 /* Responder: msg1 arrived. */
@@ -116,9 +124,13 @@ static int on_msg1(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	size_t plen, rlen;
 	int r;
 
-	if (len != IK_MSG1_LEN)
+	if (len != MSG1_LEN || msg[0] >= NOISE_CIPHER__COUNT)
 		return -EBADMSG;
-	r = noise_handshake_read_message(c->hs, msg, len, payload, sizeof(payload), &plen);
+	c->cipher = msg[0];
+	r = responder_init(c, c->cipher);
+	if (r == 0)
+		r = noise_handshake_read_message(c->hs, msg + 1, len - 1, payload, sizeof(payload),
+						 &plen);
 	if (r == 0)
 		r = tcp_init_payload_decode(&p, payload, plen);
 	if (r == 0)

@@ -57,7 +57,7 @@ int tcp_resp_payload_decode(const uint8_t *buf, size_t len)
 int tcp_frame_decode(struct tcp_frame *out, const uint8_t *buf, size_t len)
 {
 	struct wire_rd r;
-	struct tcp_frame f = { 0 };
+	struct tcp_frame f = {0};
 
 	wire_rd_init(&r, buf, len);
 	f.type = wire_get_u8(&r);

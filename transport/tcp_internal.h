@@ -10,6 +10,7 @@
 
 #include "identity/node_id.h"
 #include "transport/hs_limit.h"
+#include "transport/noise.h"
 #include "transport/tcp_frame.h"
 #include "transport/transport.h"
 
@@ -31,11 +32,11 @@ struct noise_cipher;
 /* States are named for what has already happened. */
 enum tcp_conn_state {
 	TCP_CONN_CONNECTING = 0,  /* initiator: connect() in progress */
-	TCP_CONN_SENT_INIT = 1,   /* initiator: handshake message 1 sent */
-	TCP_CONN_ACCEPTED = 2,    /* responder: waiting for message 1 */
-	TCP_CONN_SENT_RESP = 3,   /* responder: message 2 sent, waiting for CONFIRM */
+	TCP_CONN_SENT_INIT = 1,	  /* initiator: handshake message 1 sent */
+	TCP_CONN_ACCEPTED = 2,	  /* responder: waiting for message 1 */
+	TCP_CONN_SENT_RESP = 3,	  /* responder: message 2 sent, waiting for CONFIRM */
 	TCP_CONN_ESTABLISHED = 4, /* keys confirmed both ways; frames flow */
-	TCP_CONN_CLOSED = 5,	     /* dead: keys wiped, waiting for the reaper */
+	TCP_CONN_CLOSED = 5,	  /* dead: keys wiped, waiting for the reaper */
 	TCP_CONN__STATE_COUNT
 };
 
@@ -64,6 +65,7 @@ struct tcp_conn {
 	char fp[9];
 
 	struct noise_handshake *hs;
+	enum noise_cipher_suite cipher; /* of the handshake and its keys (message 1) */
 	struct noise_cipher *tx, *rx;
 	uint64_t tx_nonce, rx_nonce;
 	uint64_t tx_rekey_ms, tx_rekey_bytes;
@@ -94,8 +96,9 @@ struct tcp_transport {
 	struct event *reaper;
 	struct tcp_ts_entry ts[TCP_TS_TABLE];
 	uint64_t last_ts_sent;
+	enum noise_cipher_suite cipher;		    /* what our handshakes offer */
 	uint64_t rekey_after_bytes, rekey_after_ms; /* TCP_REKEY_AFTER_* unless tuned */
-	uint64_t rx_garbage;	       /* handshakes that did not parse or authenticate */
+	uint64_t rx_garbage; /* handshakes that did not parse or authenticate */
 	/* Scratch buffers: one message being received, one being sent. They
 	 * are separate because a receive callback may send (a PONG, stream
 	 * data) while the received bytes are still in use. */

@@ -85,7 +85,7 @@ void tcp_streams_free(struct tcp_conn *c)
 int tcp_datagram_send(struct tp_conn *tc, const uint8_t *buf, size_t len)
 {
 	struct tcp_conn *c = (struct tcp_conn *)tc;
-	struct tcp_frame f = { .type = TCP_FRAME_DATAGRAM };
+	struct tcp_frame f = {.type = TCP_FRAME_DATAGRAM};
 	int r;
 
 	if (c->dead || c->state != TCP_CONN_ESTABLISHED)
@@ -123,8 +123,7 @@ int tcp_stream_open(struct tp_conn *tc, uint64_t *out_sid)
 	return 0;
 }
 
-ssize_t tcp_stream_write(struct tp_conn *tc, uint64_t sid, const uint8_t *buf, size_t len,
-			 bool fin)
+ssize_t tcp_stream_write(struct tp_conn *tc, uint64_t sid, const uint8_t *buf, size_t len, bool fin)
 {
 	struct tcp_conn *c = (struct tcp_conn *)tc;
 	struct tcp_stream *s;
@@ -139,10 +138,10 @@ ssize_t tcp_stream_write(struct tp_conn *tc, uint64_t sid, const uint8_t *buf, s
 		return -EPIPE;
 	while (done < len) {
 		size_t room = TP_SEND_BUFFER_MAX > tcp_conn_queued(c)
-				      ? TP_SEND_BUFFER_MAX - tcp_conn_queued(c)
-				      : 0;
+				  ? TP_SEND_BUFFER_MAX - tcp_conn_queued(c)
+				  : 0;
 		size_t n = len - done;
-		struct tcp_frame f = { .type = TCP_FRAME_STREAM, .sid = s->sid };
+		struct tcp_frame f = {.type = TCP_FRAME_STREAM, .sid = s->sid};
 
 		n = n < TCP_STREAM_CHUNK_MAX ? n : TCP_STREAM_CHUNK_MAX;
 		n = n < s->send_credit ? n : (size_t)s->send_credit;
@@ -169,9 +168,8 @@ ssize_t tcp_stream_write(struct tp_conn *tc, uint64_t sid, const uint8_t *buf, s
 		return (ssize_t)done;
 	}
 	if (fin) { /* len == 0: FIN alone needs no credit */
-		struct tcp_frame f = { .type = TCP_FRAME_STREAM,
-				       .sid = s->sid,
-				       .flags = TCP_STREAM_FLAG_FIN };
+		struct tcp_frame f = {
+		    .type = TCP_FRAME_STREAM, .sid = s->sid, .flags = TCP_STREAM_FLAG_FIN};
 
 		if (tcp_conn_send_frame(c, &f, NULL, 0) < 0)
 			return -ENOTCONN;
@@ -185,7 +183,7 @@ ssize_t tcp_stream_write(struct tp_conn *tc, uint64_t sid, const uint8_t *buf, s
  * to a step, and widen what we accept from it by as much. */
 static void send_credit(struct tcp_conn *c, uint32_t sid, uint64_t *pending, uint64_t *allowed)
 {
-	struct tcp_frame f = { .type = TCP_FRAME_CREDIT, .sid = sid };
+	struct tcp_frame f = {.type = TCP_FRAME_CREDIT, .sid = sid};
 
 	if (*pending < TCP_CREDIT_STEP)
 		return;
@@ -215,7 +213,7 @@ void tcp_stream_consumed(struct tp_conn *tc, uint64_t sid, size_t n)
 int tcp_stream_reset(struct tp_conn *tc, uint64_t sid, uint32_t code)
 {
 	struct tcp_conn *c = (struct tcp_conn *)tc;
-	struct tcp_frame f = { .type = TCP_FRAME_RESET, .value = code };
+	struct tcp_frame f = {.type = TCP_FRAME_RESET, .value = code};
 	struct tcp_stream *s;
 
 	if (c->dead || c->state != TCP_CONN_ESTABLISHED)
@@ -263,8 +261,8 @@ static int on_stream(struct tcp_conn *c, const struct tcp_frame *f)
 		if (sid_is_local(c, f->sid) || f->sid < c->remote_next_sid)
 			return 0; /* late data for a stream already gone */
 		if (c->n_remote >= TP_STREAMS_MAX) {
-			struct tcp_frame r = { .type = TCP_FRAME_RESET, .sid = f->sid,
-					       .value = EAGAIN };
+			struct tcp_frame r = {
+			    .type = TCP_FRAME_RESET, .sid = f->sid, .value = EAGAIN};
 
 			c->stats.rx_dropped++;
 			c->remote_next_sid = f->sid + 2;

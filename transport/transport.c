@@ -5,10 +5,9 @@
 #include <stddef.h>
 
 static const char *const reason_names[TP_CLOSE__COUNT] = {
-	[TP_CLOSE_LOCAL] = "local",	  [TP_CLOSE_REMOTE] = "remote",
-	[TP_CLOSE_AUTH] = "auth",	  [TP_CLOSE_TIMEOUT] = "timeout",
-	[TP_CLOSE_PROTOCOL] = "protocol", [TP_CLOSE_IO] = "io",
-	[TP_CLOSE_REFUSED] = "refused",	  [TP_CLOSE_REPLACED] = "replaced",
+    [TP_CLOSE_LOCAL] = "local",	    [TP_CLOSE_REMOTE] = "remote",     [TP_CLOSE_AUTH] = "auth",
+    [TP_CLOSE_TIMEOUT] = "timeout", [TP_CLOSE_PROTOCOL] = "protocol", [TP_CLOSE_IO] = "io",
+    [TP_CLOSE_REFUSED] = "refused", [TP_CLOSE_REPLACED] = "replaced",
 };
 
 const char *tp_close_reason_name(enum tp_close_reason why)

@@ -40,36 +40,36 @@ enum transport_kind {
 	TRANSPORT_UDP = 3,
 };
 
-#define TP_STREAMS_MAX	     256	       /* open streams per connection, each way */
-#define TP_STREAM_WINDOW     (256 * 1024)      /* initial per-stream receive window, bytes */
-#define TP_CONN_WINDOW	     (4 * 1024 * 1024) /* per-connection receive window, bytes */
-#define TP_SEND_BUFFER_MAX   (4 * 1024 * 1024) /* bytes queued to send per connection */
-#define TP_DATAGRAM_MAX	     1400	       /* largest datagram payload any transport takes */
-#define TP_PENDING_HS_MAX    64		       /* unauthenticated connections, all sources */
-#define TP_PENDING_HS_PER_IP 4		       /* unauthenticated connections per source */
+#define TP_STREAMS_MAX		256		  /* open streams per connection, each way */
+#define TP_STREAM_WINDOW	(256 * 1024)	  /* initial per-stream receive window, bytes */
+#define TP_CONN_WINDOW		(4 * 1024 * 1024) /* per-connection receive window, bytes */
+#define TP_SEND_BUFFER_MAX	(4 * 1024 * 1024) /* bytes queued to send per connection */
+#define TP_DATAGRAM_MAX		1400		  /* largest datagram payload any transport takes */
+#define TP_PENDING_HS_MAX	64		  /* unauthenticated connections, all sources */
+#define TP_PENDING_HS_PER_IP	4		  /* unauthenticated connections per source */
 #define TP_HANDSHAKE_TIMEOUT_MS 5000
 
 /* Why a connection closed (reported in `closed` and in link stats). */
 enum tp_close_reason {
-	TP_CLOSE_LOCAL = 0,	  /* we closed it */
-	TP_CLOSE_REMOTE = 1,	  /* the peer closed it */
-	TP_CLOSE_AUTH = 2,	  /* handshake failed: wrong key, bad MAC, replay */
-	TP_CLOSE_TIMEOUT = 3,	  /* handshake or idle timeout */
-	TP_CLOSE_PROTOCOL = 4,	  /* malformed frame after the handshake */
-	TP_CLOSE_IO = 5,	  /* socket error, connection reset */
-	TP_CLOSE_REFUSED = 6,	  /* the layer above refused the peer */
-	TP_CLOSE_REPLACED = 7,	  /* a newer connection to the same peer won */
+	TP_CLOSE_LOCAL = 0,    /* we closed it */
+	TP_CLOSE_REMOTE = 1,   /* the peer closed it */
+	TP_CLOSE_AUTH = 2,     /* handshake failed: wrong key, bad MAC, replay */
+	TP_CLOSE_TIMEOUT = 3,  /* handshake or idle timeout */
+	TP_CLOSE_PROTOCOL = 4, /* malformed frame after the handshake */
+	TP_CLOSE_IO = 5,       /* socket error, connection reset */
+	TP_CLOSE_REFUSED = 6,  /* the layer above refused the peer */
+	TP_CLOSE_REPLACED = 7, /* a newer connection to the same peer won */
 	TP_CLOSE__COUNT
 };
 
 /* Counters every transport keeps per connection. */
 struct tp_conn_stats {
-	uint64_t tx_bytes, rx_bytes;	 /* underlay bytes, including overhead */
+	uint64_t tx_bytes, rx_bytes; /* underlay bytes, including overhead */
 	uint64_t tx_datagrams, rx_datagrams;
-	uint64_t tx_dropped;		 /* datagrams dropped: send buffer full */
-	uint64_t rx_dropped;		 /* frames dropped: bad MAC, replay, malformed */
-	uint64_t rtt_us;		 /* smoothed RTT, 0 if unknown */
-	uint64_t rekeys;		 /* key changes, both directions (TCP; QUIC key updates) */
+	uint64_t tx_dropped; /* datagrams dropped: send buffer full */
+	uint64_t rx_dropped; /* frames dropped: bad MAC, replay, malformed */
+	uint64_t rtt_us;     /* smoothed RTT, 0 if unknown */
+	uint64_t rekeys;     /* key changes, both directions (TCP; QUIC key updates) */
 	uint32_t streams_open;
 };
 
@@ -130,9 +130,9 @@ struct transport {
 	const struct transport_ops *ops;
 	struct event_base *base;
 	struct tp_callbacks cb;
-	uint64_t hs_refused_rate;   /* handshakes refused by the per-source rate limit */
-	uint64_t hs_refused_cap;    /* ... by the pending-handshake cap */
-	uint64_t hs_failed;	    /* handshakes that failed authentication */
+	uint64_t hs_refused_rate; /* handshakes refused by the per-source rate limit */
+	uint64_t hs_refused_cap;  /* ... by the pending-handshake cap */
+	uint64_t hs_failed;	  /* handshakes that failed authentication */
 	uint64_t hs_completed;
 	struct hs_limit limit; /* admission of unauthenticated handshakes */
 };

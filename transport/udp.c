@@ -15,10 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#if defined(__aarch64__)
-#include <asm/hwcap.h>
-#include <sys/auxv.h>
-#endif
 
 #include <event2/event.h>
 #include <sodium.h>
@@ -504,7 +500,7 @@ int tp_udp_new(struct event_base *base, const struct tp_identity *id,
 	ut->reject_after_ms = UDP_REKEY_AFTER_MS + UDP_REJECT_GRACE_MS;
 	ut->retransmit_ms = UDP_RETRANSMIT_MS;
 	ut->hs_timeout_ms = TP_HANDSHAKE_TIMEOUT_MS;
-	ut->cipher = (uint8_t)udp_cipher_default();
+	ut->cipher = (uint8_t)noise_cipher_default();
 	ut->txq = malloc(UDP_TXQ_BYTES);
 	ut->rxq = malloc((size_t)UDP_RX_SLOTS * UDP_RX_SLOT_LEN);
 	ut->resp_hs = noise_handshake_new();
@@ -561,20 +557,6 @@ int udp_transport_set_cipher(struct transport *t, unsigned cipher)
 	return 0;
 }
 
-unsigned udp_cipher_default(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul"))
-		return UDP_CIPHER_AESGCM;
-#elif defined(__aarch64__)
-	unsigned long hw = getauxval(AT_HWCAP);
-
-	if ((hw & HWCAP_AES) && (hw & HWCAP_PMULL))
-		return UDP_CIPHER_AESGCM;
-#endif
-	return UDP_CIPHER_CHACHAPOLY;
-}
-
 void udp_transport_set_rekey(struct transport *t, uint64_t after_ms, uint64_t after_messages)
 {
 	struct udp_transport *ut = as_udp(t);
@@ -603,3 +585,7 @@ void udp_transport_set_gso(struct transport *t, bool on)
 	if (ut)
 		ut->gso_on = on && ut->gso_kernel;
 }
+
+_Static_assert(UDP_CIPHER_CHACHAPOLY == NOISE_CIPHER_CHACHAPOLY &&
+		   UDP_CIPHER_AESGCM == NOISE_CIPHER_AESGCM,
+	       "the INIT's cipher byte is enum noise_cipher_suite");

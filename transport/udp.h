@@ -58,15 +58,9 @@ void udp_transport_set_handshake(struct transport *t, uint64_t retransmit_ms, ui
 
 /* The cipher of the handshakes this transport starts (UDP_CIPHER_* of
  * transport/udp_wire.h; the responder takes what an INIT names). The
- * default is udp_cipher_default(). Return 0, or -EINVAL for another value
- * or kind of transport. */
+ * default is noise_cipher_default(). For tests and benchmarks. Return 0,
+ * or -EINVAL for another value or kind of transport. */
 int udp_transport_set_cipher(struct transport *t, unsigned cipher);
-
-/* AESGCM on CPUs with AES and carry-less multiply instructions (x86-64
- * AES-NI + PCLMULQDQ, arm64 AES + PMULL), where GnuTLS runs it several
- * times faster than ChaCha20-Poly1305; ChaChaPoly everywhere else
- * (docs/noise.md §2). */
-unsigned udp_cipher_default(void);
 
 /* Use UDP GSO (when the kernel has it) or not: without it, each datagram
  * is its own message in sendmmsg(). For tests and benchmarks. */

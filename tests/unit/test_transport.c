@@ -29,7 +29,9 @@
 
 #include "lib/clock.h"
 #include "lib/secure.h"
+#include "transport/noise.h"
 #include "transport/quic.h"
+#include "transport/tcp.h"
 #include "transport/transport.h"
 #include "transport/udp.h"
 
@@ -56,6 +58,10 @@ struct tp_impl {
 	/* Carries streams (the datagram-only UDP transport does not: its
 	 * stream calls return -EPROTONOSUPPORT, and the stream cases skip). */
 	bool streams;
+	/* Set the cipher side a (the usual dialer) offers; NULL: the default,
+	 * noise_cipher_default(). Side b keeps the default and follows. */
+	int (*set_cipher)(struct transport *t, unsigned cipher);
+	unsigned cipher;
 };
 
 static uint64_t quic_drops(const struct transport *t)
@@ -123,9 +129,13 @@ static uint64_t udp_drops(const struct transport *t)
 }
 
 static const struct tp_impl impls[] = {
-    {"tcp", tp_tcp_new, tcp_drops, tcp_garbage, false, true},
-    {"quic", tp_quic_new, quic_drops, udp_garbage, true, true},
-    {"udp", tp_udp_new, udp_drops, udp_garbage, true, false},
+    {"tcp", tp_tcp_new, tcp_drops, tcp_garbage, false, true, NULL, 0},
+    {"tcp-chachapoly", tp_tcp_new, tcp_drops, tcp_garbage, false, true, tcp_transport_set_cipher,
+     NOISE_CIPHER_CHACHAPOLY},
+    {"quic", tp_quic_new, quic_drops, udp_garbage, true, true, NULL, 0},
+    {"udp", tp_udp_new, udp_drops, udp_garbage, true, false, NULL, 0},
+    {"udp-chachapoly", tp_udp_new, udp_drops, udp_garbage, true, false, udp_transport_set_cipher,
+     NOISE_CIPHER_CHACHAPOLY},
 };
 
 /* --- fixture: two transports on one loop --------------------------------- */
@@ -363,6 +373,8 @@ static int side_init_at(struct fixture *f, struct side *s, const struct sockaddr
 	r = f->impl->create(f->base, &s->id, at, &cb, &s->t);
 	if (r < 0)
 		return r;
+	if (f->impl->set_cipher && s == &f->a)
+		assert_int_equal(f->impl->set_cipher(s->t, f->impl->cipher), 0);
 	assert_int_equal(tp_local_addr(s->t, &s->addr), 0);
 	assert_int_not_equal(s->addr.sin6_port, 0);
 	return 0;

@@ -5,7 +5,7 @@ only ever targets the address it is given (a lab namespace's address).
 Every mode is bounded in count and time.
 
   garbage-tcp ADDR PORT N        N connections that send random bytes
-  truncated-tcp ADDR PORT N      N connections that announce a 138-byte
+  truncated-tcp ADDR PORT N      N connections that announce a 139-byte
                                  handshake message, send 20 bytes, close
   replay-tcp ADDR PORT PCAP SRC  replay the first TCP payload SRC sent to
                                  PORT in PCAP (a captured handshake)
@@ -84,7 +84,7 @@ def main():
             sent += tcp_send(addr, port, os.urandom(300), 0.05)
     elif mode == 'truncated-tcp':
         for _ in range(int(sys.argv[4])):
-            sent += tcp_send(addr, port, struct.pack('>H', 138) + os.urandom(20), 0.05)
+            sent += tcp_send(addr, port, struct.pack('>H', 139) + os.urandom(20), 0.05)
     elif mode == 'replay-tcp':
         payloads = pcap_payloads(sys.argv[4], sys.argv[5], port, 6)
         if not payloads:
