@@ -128,6 +128,7 @@ assert_eq "after re-syncing with n2 and n3, n1 still holds gssh only" "$(service
 before=$(count 1 "Failed to open service 'n2.hid': no service record")
 assert "n1 still cannot reach n2.hid" not ssh_via 1 16002 true
 wait_for 15 "n1 logs no record again" grows 1 "Failed to open service 'n2.hid': no service record" "$before"
+assert_eq "10 s later, n1 still holds gssh only" "$(services_held 1)" 1
 
 say "group allow: member n3 reaches gssh, n1 is refused with the reason"
 vx 3 connect n2.gssh --listen 127.0.0.1:16003
