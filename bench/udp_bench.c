@@ -11,8 +11,9 @@
  * CPU seconds per GB come from getrusage() in each process (user + system;
  * on loopback the sender's system time includes the receive-side softirq).
  *
- *     udp_bench [-t SECONDS] [-b BATCH] [-s SIZE] [-n]   (defaults 5, 44, 1400)
+ *     udp_bench [-t SECONDS] [-b BATCH] [-s SIZE] [-n] [-c]   (defaults 5, 44, 1400)
  *     -n: without GSO (one message per datagram in sendmmsg)
+ *     -c: ChaChaPoly instead of the default cipher (AESGCM with AES instructions)
  * Prints one line per run.
  */
 #include <errno.h>
@@ -30,8 +31,10 @@
 #include "lib/clock.h"
 #include "lib/secure.h"
 #include "lib/wire.h"
+#include "transport/noise.h"
 #include "transport/transport.h"
 #include "transport/udp.h"
+#include "transport/udp_wire.h"
 
 #define BATCH_MAX 64
 #define BURSTS	  4 /* batches per loop turn */
@@ -40,6 +43,7 @@ struct opts {
 	unsigned seconds, batch;
 	size_t size;
 	bool gso;
+	bool chacha;
 };
 
 struct side {
@@ -224,9 +228,10 @@ static void print_result(const struct opts *o, const struct tx_state *tx, double
 	double tx_gb = (double)tx->sent * (double)o->size / 1e9;
 	double rx_gb = (double)rep->bytes / 1e9;
 
-	printf("udp gso=%s size=%zu batch=%u: sent %.0f dgram/s (%.2f Gbit/s), received %.0f "
+	printf("udp %s gso=%s size=%zu batch=%u: sent %.0f dgram/s (%.2f Gbit/s), received %.0f "
 	       "dgram/s (%.2f Gbit/s, loss %.1f%%, %.1f dgram/read); sendmmsg %.1f dgram/call, "
 	       "gso msgs %llu; CPU s/GB sender %.2f receiver %.2f\n",
+	       o->chacha ? "chachapoly" : noise_cipher_suite_name(noise_cipher_default()),
 	       o->gso ? "on" : "off", o->size, o->batch, (double)tx->sent / tx_s, tx_gb * 8 / tx_s,
 	       (double)rep->dgrams / rx_s, rx_gb * 8 / rx_s,
 	       tx->sent ? 100.0 * (double)(tx->sent - rep->dgrams) / (double)tx->sent : 0.0,
@@ -255,6 +260,8 @@ static int run_sender(struct tx_state *tx, const uint8_t rx_pk[32], int port_fd,
 	    tp_udp_new(base, &tx->s.id, NULL, &cb, &tx->s.t) < 0)
 		return 1;
 	udp_transport_set_gso(tx->s.t, tx->o->gso);
+	if (tx->o->chacha)
+		udp_transport_set_cipher(tx->s.t, UDP_CIPHER_CHACHAPOLY);
 	if (tp_dial(tx->s.t, &to, rx_pk, NULL, &tx->s.conn) < 0)
 		return 1;
 	tx->s.conn = NULL;
@@ -290,7 +297,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){.seconds = 5, .batch = 44, .size = 1400, .gso = true};
-	while ((ch = getopt(argc, argv, "t:b:s:n")) != -1) {
+	while ((ch = getopt(argc, argv, "t:b:s:nc")) != -1) {
 		switch (ch) {
 		case 't':
 			o->seconds = (unsigned)atoi(optarg);
@@ -303,6 +310,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->gso = false;
+			break;
+		case 'c':
+			o->chacha = true;
 			break;
 		default:
 			return -1;
@@ -324,7 +334,7 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr,
-			"usage: udp_bench [-t SECONDS] [-b BATCH<=64] [-s SIZE<=1400] [-n]\n");
+			"usage: udp_bench [-t SECONDS] [-b BATCH<=64] [-s SIZE<=1400] [-n] [-c]\n");
 		return 2;
 	}
 	if (sec_init() < 0 || pipe(port) < 0 || pipe(ctl) < 0 || pipe(res) < 0)
