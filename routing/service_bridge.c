@@ -316,6 +316,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	}
 	log_notice(LD_ROUTE, "Failed to open service '%s': timed out (%s)", c->name,
 		   c->state == SVC_CONN_ACCEPTED ? "no link to the owner" : "no answer");
+	if (c->owner)
+		c->m->st.refused_in++; /* the OPEN never completed */
 	conn_abort(c, ETIMEDOUT);
 }
 
@@ -443,8 +445,11 @@ void svc_conn_data(struct svc_conn *c, struct link *l, const uint8_t *buf, size_
 		ssize_t used = handshake(c, l, buf, len);
 
 		if (used < 0) {
-			if (fin && c->state != SVC_CONN_CLOSED)
+			if (fin && c->state != SVC_CONN_CLOSED) {
+				if (c->owner)
+					c->m->st.refused_in++; /* an OPEN cut short */
 				conn_abort(c, EPROTO);
+			}
 			return;
 		}
 		buf += used;
