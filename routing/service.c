@@ -294,6 +294,7 @@ int svc_owner_open(struct svc_conn *c, struct link *l, const struct svc_open *o)
 		snprintf(a.reason, sizeof(a.reason), "Failed to connect to the target of '%s'",
 			 s->name);
 		log_notice(LD_ROUTE, "Refused service '%s' to %s: %s", o->name, fp, a.reason);
+		m->st.refused_in++;
 		if (svc_accept_encode(&a, buf, sizeof(buf), &n) == 0)
 			link_stream_write(l, c->sid, buf, n, true);
 		svc_conn_close(c);

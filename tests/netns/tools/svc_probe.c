@@ -15,6 +15,12 @@
  *   one-label      "n2ssh" (no dot)                 ACCEPT 1 "malformed OPEN", FIN
  *   unpublished    a valid OPEN for NODE.nosuch     ACCEPT 1 "no service 'nosuch' ...", FIN
  *   other-node     a valid OPEN for other.SERVICE   ACCEPT 1 "this node is 'NODE'", FIN
+ *   target-down    a valid OPEN for NODE.down       ACCEPT 3 "Failed to connect to the
+ *                  (published, nothing listening)   target of 'down': Connection refused", FIN
+ *   busy           64 OPENs for NODE.hold kept      the 65th: ACCEPT 4 "'hold' has 64
+ *                  open, then one more              connections already", FIN
+ *   peer-cap       after busy: 64 more kept open    the 129th stream of this peer is reset
+ *                  for NODE.hold2, then one more    (ECONNREFUSED) at its opening
  *
  *     svc_probe [IPV6]:PORT OWNER_PUBLIC_KEY NODE_NAME SERVICE CASE...
  *
@@ -33,13 +39,22 @@
 
 #include "identity/node_id.h"
 #include "lib/secure.h"
+#include "routing/service.h"
 #include "routing/service_wire.h"
 #include "transport/link.h"
 
 #define CASES_MAX   16
 #define DEADLINE_MS 15000
 
-enum want { WANT_RESET, WANT_MALFORMED, WANT_NO_SERVICE, WANT_OTHER_NODE };
+enum want {
+	WANT_RESET,
+	WANT_MALFORMED,
+	WANT_NO_SERVICE,
+	WANT_OTHER_NODE,
+	WANT_UNREACHABLE,
+	WANT_BUSY,
+	WANT_REFUSED_STREAM
+};
 
 struct probe_case {
 	const char *name;
@@ -47,6 +62,9 @@ struct probe_case {
 	uint8_t msg[SVC_OPEN_MAX_LEN];
 	size_t len;
 	bool fin;
+	/* streams opened first and kept open: `hold` valid OPENs for hold_name */
+	unsigned hold;
+	char hold_name[SERVICE_NAME_MAX + 1];
 	/* what came back */
 	uint64_t sid;
 	uint8_t got[SVC_ACCEPT_MAX_LEN + 1];
@@ -118,6 +136,18 @@ static int case_init(struct probe_case *c, const char *name)
 		snprintf(full, sizeof(full), "other.%s", service);
 		open_for(c, full);
 		c->want = WANT_OTHER_NODE;
+	} else if (strcmp(name, "target-down") == 0) {
+		snprintf(full, sizeof(full), "%s.down", node_name);
+		open_for(c, full);
+		c->want = WANT_UNREACHABLE;
+	} else if (strcmp(name, "busy") == 0 || strcmp(name, "peer-cap") == 0) {
+		bool busy = strcmp(name, "busy") == 0;
+
+		snprintf(c->hold_name, sizeof(c->hold_name), "%s.%s", node_name,
+			 busy ? "hold" : "hold2");
+		c->hold = SVC_STREAMS_PER_SERVICE;
+		open_for(c, c->hold_name);
+		c->want = busy ? WANT_BUSY : WANT_REFUSED_STREAM;
 	} else {
 		return -EINVAL;
 	}
@@ -144,8 +174,9 @@ static void judge(struct probe_case *c)
 		return;
 	c->done = true;
 	n_done++;
-	if (c->want == WANT_RESET) {
-		ok = c->got_reset && c->got_len == 0;
+	if (c->want == WANT_RESET || c->want == WANT_REFUSED_STREAM) {
+		ok = c->got_reset && c->got_len == 0 &&
+		     (c->want == WANT_RESET || c->reset_code == ECONNREFUSED);
 		printf("%s %s: %s (code %u)\n", ok ? "ok" : "FAIL", c->name,
 		       c->got_reset ? "stream reset" : "an answer instead of a reset",
 		       c->reset_code);
@@ -154,13 +185,24 @@ static void judge(struct probe_case *c)
 		ok = false;
 		printf("FAIL %s: no well-formed ACCEPT before the end of the stream\n", c->name);
 	} else {
-		if (c->want == WANT_MALFORMED)
+		uint8_t status = SVC_STATUS_NO_SERVICE;
+
+		if (c->want == WANT_MALFORMED) {
 			snprintf(want, sizeof(want), "malformed OPEN");
-		else if (c->want == WANT_NO_SERVICE)
+		} else if (c->want == WANT_NO_SERVICE) {
 			snprintf(want, sizeof(want), "no service 'nosuch' on '%s'", node_name);
-		else
+		} else if (c->want == WANT_OTHER_NODE) {
 			snprintf(want, sizeof(want), "this node is '%s'", node_name);
-		ok = a.status == SVC_STATUS_NO_SERVICE && strcmp(a.reason, want) == 0;
+		} else if (c->want == WANT_UNREACHABLE) {
+			status = SVC_STATUS_UNREACHABLE;
+			snprintf(want, sizeof(want),
+				 "Failed to connect to the target of 'down': Connection refused");
+		} else {
+			status = SVC_STATUS_BUSY;
+			snprintf(want, sizeof(want), "'hold' has %d connections already",
+				 SVC_STREAMS_PER_SERVICE);
+		}
+		ok = a.status == status && strcmp(a.reason, want) == 0;
 		printf("%s %s: ACCEPT status %u (%s) \"%s\"\n", ok ? "ok" : "FAIL", c->name,
 		       a.status, svc_status_name(a.status), a.reason);
 	}
@@ -169,12 +211,33 @@ static void judge(struct probe_case *c)
 		event_base_loopexit(base, NULL);
 }
 
+/* Open `n` streams with a valid OPEN for `name`, without FIN: they stay
+ * open (the owner bridges them to the target) until we exit. */
+static void hold_streams(struct link *l, const char *name, unsigned n)
+{
+	struct probe_case h;
+	uint64_t sid;
+
+	if (n == 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	open_for(&h, name);
+	for (unsigned i = 0; i < n; i++) {
+		if (link_stream_open(l, LINK_STREAM_SERVICE, &sid) < 0 ||
+		    link_stream_write(l, sid, h.msg, h.len, false) != (ssize_t)h.len) {
+			printf("FAIL: could not hold stream %u for %s\n", i, name);
+			exit(1);
+		}
+	}
+}
+
 static void on_up(void *ctx, struct link *l)
 {
 	(void)ctx;
 	for (unsigned i = 0; i < n_cases; i++) {
 		struct probe_case *c = &cases[i];
 
+		hold_streams(l, c->hold_name, c->hold);
 		if (link_stream_open(l, LINK_STREAM_SERVICE, &c->sid) < 0 ||
 		    link_stream_write(l, c->sid, c->msg, c->len, c->fin) != (ssize_t)c->len) {
 			printf("FAIL %s: could not open a stream and send\n", c->name);
@@ -209,8 +272,10 @@ static void on_stream_data(void *ctx, struct link *l, uint64_t sid, const uint8_
 	size_t room;
 
 	(void)ctx;
-	if (!c)
+	if (!c) {
+		link_stream_consumed(l, sid, len); /* a held stream: what its target says */
 		return;
+	}
 	room = sizeof(c->got) - c->got_len;
 	memcpy(c->got + c->got_len, buf, len < room ? len : room);
 	c->got_len += len < room ? len : room;
