@@ -35,8 +35,6 @@ static bool add_node(struct svc_service *out, const struct node_id *id)
 int services_allow_expand(const struct services_def *def, const struct group_table *groups,
 			  struct svc_service *out)
 {
-	static const struct node_id nobody; /* all zero: the hash of no key */
-
 	*out = def->svc;
 	for (unsigned i = 0; i < def->n_groups; i++) {
 		const struct group *g = group_table_find(groups, def->groups[i]);
@@ -45,8 +43,8 @@ int services_allow_expand(const struct services_def *def, const struct group_tab
 			if (!add_node(out, &g->members[k]))
 				return -E2BIG;
 	}
-	if (out->n_allow == 0 && def->n_groups > 0)
-		out->allow[out->n_allow++] = nobody;
+	/* Groups that name no node admit nobody, never anyone. */
+	out->restricted = def->n_groups > 0;
 	return 0;
 }
 

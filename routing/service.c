@@ -224,7 +224,7 @@ const struct svc_service *svc_service_at(const struct svc_mgr *m, unsigned i)
 static bool is_allowed(const struct svc_service *s, const struct node_id *id)
 {
 	if (s->n_allow == 0)
-		return true;
+		return !s->restricted;
 	for (unsigned i = 0; i < s->n_allow; i++)
 		if (memcmp(&s->allow[i], id, sizeof(*id)) == 0)
 			return true;

@@ -50,8 +50,9 @@ struct svc_service {
 	char name[SERVICE_LABEL_MAX + 1]; /* the service label, e.g. "ssh" */
 	struct sockaddr_storage target;	  /* 127.0.0.0/8 or ::1 only */
 	socklen_t target_len;
-	struct node_id allow[SVC_ALLOW_MAX]; /* empty: any authenticated node */
+	struct node_id allow[SVC_ALLOW_MAX]; /* empty: see `restricted` */
 	unsigned n_allow;
+	bool restricted; /* an empty allow list admits nobody (its groups are empty), not anyone */
 	bool private_; /* visibility private, not public */
 };
 

@@ -234,7 +234,7 @@ static void test_expand(void **state)
 	struct group_table *t = table_new();
 	struct services_def def;
 	struct svc_service out;
-	struct node_id ids[40], zero = {{0}};
+	struct node_id ids[40];
 	char err[256];
 
 	(void)state;
@@ -242,19 +242,21 @@ static void test_expand(void **state)
 		ids[k] = id_of(k);
 	memset(&def, 0, sizeof(def));
 	snprintf(def.svc.name, sizeof(def.svc.name), "ssh");
-	/* 1. Nothing named: empty, which the manager reads as any node. */
+	/* 1. Nothing named: empty and unrestricted, which the manager reads
+	 * as any node. */
 	assert_int_equal(services_allow_expand(&def, t, &out), 0);
 	assert_int_equal(out.n_allow, 0);
-	/* 2. A group that does not exist: nobody (the all-zero ID only). */
+	assert_false(out.restricted);
+	/* 2. A group that does not exist: nobody (empty, restricted). */
 	snprintf(def.groups[def.n_groups++], sizeof(def.groups[0]), "ops");
 	assert_int_equal(services_allow_expand(&def, t, &out), 0);
-	assert_int_equal(out.n_allow, 1);
-	assert_true(node_id_is_equal(&out.allow[0], &zero));
+	assert_int_equal(out.n_allow, 0);
+	assert_true(out.restricted);
 	/* 3. An empty group: nobody too. */
 	assert_int_equal(group_table_add(t, "ops", ids, 1, err, sizeof(err)), 1);
 	assert_int_equal(group_table_remove(t, "ops", ids, 1, err, sizeof(err)), 0);
 	assert_int_equal(services_allow_expand(&def, t, &out), 0);
-	assert_true(out.n_allow == 1 && node_id_is_equal(&out.allow[0], &zero));
+	assert_true(out.n_allow == 0 && out.restricted);
 	/* 4. Nodes and members, each once. */
 	def.svc.allow[def.svc.n_allow++] = ids[0];
 	assert_int_equal(group_table_add(t, "ops", ids, 3, err, sizeof(err)), 0);
