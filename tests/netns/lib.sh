@@ -58,6 +58,7 @@ LAB_NODES=0
 LAB_UP=0                        # 1 once lab_create made the hub namespace
 
 declare -a NODE_NS=() NODE_DIR=() NODE_CFG=() NODE_LOG=() NODE_PID=()
+declare -a NODE_USER=() # set NODE_USER[I] to run node I's vx6d as that user (no root)
 declare -a LAB_PIDS=()          # helper processes (background loops) to stop at exit
 
 LAB_TMP=$(mktemp -d /tmp/vx6-netns.XXXXXX)
@@ -262,9 +263,17 @@ lab_start_node() {
 	node_setup "$i"
 	printf '=== %s start: vx6d --config %s %s\n' "$(date +%T.%N)" "${NODE_CFG[i]}" "$*" \
 		>>"${NODE_LOG[i]}"
+	local -a as=()
+	if [[ -n ${NODE_USER[i]:-} ]]; then
+		# Without root: no capabilities at all, state and config handed over.
+		chmod 0711 "$LAB_TMP"
+		chown -R "${NODE_USER[i]}:" "${NODE_DIR[i]}" "${NODE_CFG[i]}"
+		as=(setpriv --reuid="${NODE_USER[i]}" --regid="$(id -g "${NODE_USER[i]}")"
+			--clear-groups --inh-caps=-all --bounding-set=-all)
+	fi
 	if [[ -n ${NODE_NS[i]:-} ]]; then
-		# `ip netns exec` execs vx6d, so $! is vx6d's own PID.
-		ip netns exec "${NODE_NS[i]}" "$VX6D" --config "${NODE_CFG[i]}" "$@" \
+		# `ip netns exec` (and setpriv) exec vx6d, so $! is vx6d's own PID.
+		ip netns exec "${NODE_NS[i]}" "${as[@]}" "$VX6D" --config "${NODE_CFG[i]}" "$@" \
 			</dev/null >>"${NODE_LOG[i]}" 2>&1 &
 	else
 		"$VX6D" --config "${NODE_CFG[i]}" "$@" </dev/null >>"${NODE_LOG[i]}" 2>&1 &

@@ -7,7 +7,7 @@
 #            |                      |                       |
 #      vx6-$$-n1               vx6-$$-n2               vx6-$$-n3
 #      fd00:76::1              fd00:76::2              fd00:76::3
-#      vx6d (client)           vx6d (owner)            vx6d (client)
+#      vx6d (client)           vx6d (owner)            vx6d (client, as nobody)
 #      tcp link to n2          tcp :7700, quic :7701   no peers; QUIC dial
 #      127.0.0.1:15022 ->      sshd 127.0.0.1:22       127.0.0.1:15023 ->
 #        n2.ssh (named)        sink 127.0.0.1:9000       ssh (direct-IPv6)
@@ -16,8 +16,8 @@
 #      127.0.0.1:15432 ->      postgres 127.0.0.1:5432
 #        n2.db                   (service db)
 #
-# n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode;
-# "tun" is off everywhere. Checks: ssh through a named forward runs a
+# n1 keeps a TCP link to n2; n3 reaches n2 over QUIC in direct-IPv6 mode,
+# run as user nobody without any capability; "tun" is off everywhere. Checks: ssh through a named forward runs a
 # command on n2; 200 MB through a forward (over TCP and over QUIC) match
 # their SHA-256 (the sink answers with its digest after our FIN, so
 # half-close works both ways); a sink that stalls holds the sender back
@@ -42,7 +42,10 @@ lab_create 3
 node_setup 2
 jq --argjson q "{\"address\": \"::\", \"port\": $QUIC_PORT, \"transport\": \"quic\"}" \
 	'.listen += [$q]' "${NODE_CFG[2]}" >"${NODE_CFG[2]}.q" && mv "${NODE_CFG[2]}.q" "${NODE_CFG[2]}"
+# n3 runs without root (user nobody, no capabilities) and without TUN.
+NODE_USER[3]=nobody
 for i in 1 2 3; do lab_start_node "$i"; done
+assert_eq "n3's vx6d runs as nobody" "$(stat -c %U "/proc/${NODE_PID[3]}")" nobody
 
 vx() { local i=$1; shift; node_exec "$i" "$VX6" --state-dir "${NODE_DIR[i]}" "$@"; }
 not() { ! "$@"; }
