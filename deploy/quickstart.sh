@@ -152,7 +152,8 @@ step_overlay() {
 	done
 	a=$(jq -r .overlay_address "${NODE_DIR[2]}/identity.json")
 	lab_sshd 2 "$a"
-	wait_for 10 "sshd on n2's overlay address" lab_ssh 1 "$a" true
+	sshd_ready() { lab_ssh 1 "$a" true 2>/dev/null; }
+	wait_for 10 "sshd on n2's overlay address" sshd_ready
 	echo "  [n1] ssh root@$a 'hostname; ip -6 -brief addr show dev vx6'"
 	lab_ssh 1 "$a" 'hostname; ip -6 -brief addr show dev vx6'
 }
