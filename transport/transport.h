@@ -41,7 +41,7 @@ enum transport_kind {
 };
 
 #define TP_STREAMS_MAX		256		  /* open streams per connection, each way */
-#define TP_STREAM_WINDOW	(256 * 1024)	  /* initial per-stream receive window, bytes */
+#define TP_STREAM_WINDOW	(2048 * 1024)	  /* initial per-stream receive window, bytes */
 #define TP_CONN_WINDOW		(4 * 1024 * 1024) /* per-connection receive window, bytes */
 #define TP_SEND_BUFFER_MAX	(4 * 1024 * 1024) /* bytes queued to send per connection */
 #define TP_DATAGRAM_MAX		1400		  /* largest datagram payload any transport takes */

@@ -305,9 +305,12 @@ static void check_remove(enum transport_kind kind)
 	lab_free(lab);
 }
 
+#define CTL_COUNT 400 /* ~5.8 MB: over TP_STREAM_WINDOW + LINK_CONTROL_QUEUE_MAX */
+_Static_assert(CTL_COUNT * 14506 > 2 * (TP_STREAM_WINDOW + 256 * 1024), "enough to fill the queue");
+
 static bool ctl_done(struct lab *lab)
 {
-	return lab->a.ctl_msgs >= 60 && lab->b.ctl_msgs >= 60;
+	return lab->a.ctl_msgs >= CTL_COUNT && lab->b.ctl_msgs >= CTL_COUNT;
 }
 
 /* Send `count` messages; when the queue is full (-ENOBUFS, as documented)
@@ -331,9 +334,10 @@ static void send_ctl(struct lab *lab, struct node *from, struct node *to, unsign
 	assert_true(full > 0); /* the cap was reached and held */
 }
 
-/* 60 control messages each way, 0..65535 bytes, arrive whole and in order
- * (about 1.7 MB each way: more than flow control lets through at once, so
- * the queue and the writable path are exercised too). */
+/* CTL_COUNT control messages each way, 0..65535 bytes, arrive whole and in
+ * order (about 5.8 MB each way: more than a stream window of flow control
+ * and the queue take at once, so the cap and the writable path are
+ * exercised too). */
 static void check_control(enum transport_kind kind)
 {
 	struct lab *lab = lab_new(kind);
@@ -341,11 +345,11 @@ static void check_control(enum transport_kind kind)
 
 	assert_int_equal(link_peer_add(lab->a.m, lab->b.pk, &lab->b.addr, kind), 0);
 	assert_true(run_until(lab, both_up, 3000));
-	send_ctl(lab, &lab->a, &lab->b, 60);
-	send_ctl(lab, &lab->b, &lab->a, 60);
+	send_ctl(lab, &lab->a, &lab->b, CTL_COUNT);
+	send_ctl(lab, &lab->b, &lab->a, CTL_COUNT);
 	assert_true(run_until(lab, ctl_done, 5000));
-	assert_int_equal(lab->a.ctl_msgs, 60);
-	assert_int_equal(lab->b.ctl_msgs, 60);
+	assert_int_equal(lab->a.ctl_msgs, CTL_COUNT);
+	assert_int_equal(lab->b.ctl_msgs, CTL_COUNT);
 	assert_false(lab->a.ctl_bad);
 	assert_false(lab->b.ctl_bad);
 	assert_int_equal(link_control_send(link_to(&lab->a, &lab->b), big, sizeof(big)),
