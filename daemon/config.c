@@ -18,6 +18,7 @@
 #include "identity/record.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "transport/link.h"
 
 struct parse_ctx {
 	const char *text;
@@ -28,7 +29,7 @@ struct parse_ctx {
 };
 
 static int fail(const struct parse_ctx *pc, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(const struct parse_ctx *pc, const char *field, const char *fmt, ...)
 {
@@ -105,8 +106,7 @@ static bool is_loopback(const struct in6_addr *a, bool v4)
 	return v4 ? a->s6_addr[12] == 127 : IN6_IS_ADDR_LOOPBACK(a);
 }
 
-static int get_string(const struct parse_ctx *pc, json_t *v, const char *field,
-		      const char **out)
+static int get_string(const struct parse_ctx *pc, json_t *v, const char *field, const char **out)
 {
 	if (!json_is_string(v))
 		return fail(pc, field, "expected a string");
@@ -161,7 +161,8 @@ static int parse_admin(const struct parse_ctx *pc, json_t *admin, struct daemon_
 
 	if (!json_is_object(admin))
 		return fail(pc, "admin", "expected an object");
-	json_object_foreach(admin, key, v) {
+	json_object_foreach(admin, key, v)
+	{
 		if (strcmp(key, "unix_socket") == 0) {
 			if (json_is_null(v)) {
 				unix_rel[0] = '\0';
@@ -218,7 +219,8 @@ static int parse_listen_one(const struct parse_ctx *pc, json_t *o, size_t i,
 		return fail(pc, field, "expected an object {address, port, transport}");
 	memset(out, 0, sizeof(*out));
 	out->transport = RECORD_TRANSPORT_TCP;
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		snprintf(field, sizeof(field), "listen[%zu].%s", i, key);
 		if (strcmp(key, "address") == 0) {
 			if (get_string(pc, v, field, &s) < 0)
@@ -256,7 +258,8 @@ static int parse_listen(const struct parse_ctx *pc, json_t *arr, struct daemon_c
 	if (json_array_size(arr) > CONFIG_LISTEN_MAX)
 		return fail(pc, "listen", "%zu entries; at most %d", json_array_size(arr),
 			    CONFIG_LISTEN_MAX);
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		if (parse_listen_one(pc, o, i, &c->listen[i]) < 0)
 			return -EINVAL;
 		for (size_t j = 0; j < i; j++) {
@@ -286,10 +289,10 @@ static int parse_peers(const struct parse_ctx *pc, json_t *arr, struct daemon_co
 	if (json_array_size(arr) > CONFIG_PEERS_MAX)
 		return fail(pc, "peers", "%zu entries; at most %d (add more with 'vx6 peer add')",
 			    json_array_size(arr), CONFIG_PEERS_MAX);
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		if (peer_entry_from_json(o, &c->peers[i], err, sizeof(err), &sub) < 0) {
-			snprintf(field, sizeof(field), "peers[%zu]%s%s", i, sub[0] ? "." : "",
-				 sub);
+			snprintf(field, sizeof(field), "peers[%zu]%s%s", i, sub[0] ? "." : "", sub);
 			return fail(pc, field, "%s", err);
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -311,7 +314,8 @@ static int parse_tun(const struct parse_ctx *pc, json_t *o, struct daemon_config
 
 	if (!json_is_object(o))
 		return fail(pc, "tun", "expected an object {enabled, name, mtu}");
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (strcmp(key, "enabled") == 0) {
 			if (!json_is_boolean(v))
 				return fail(pc, "tun.enabled", "expected true or false");
@@ -320,12 +324,14 @@ static int parse_tun(const struct parse_ctx *pc, json_t *o, struct daemon_config
 			if (get_string(pc, v, "tun.name", &s) < 0)
 				return -EINVAL;
 			if (s[0] == '\0' || strlen(s) >= sizeof(c->tun_name) ||
-			    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-				      "-_.%d") != strlen(s))
-				return fail(pc, "tun.name",
-					    "'%s' is not an interface name (1..15 of [A-Za-z0-9-_.], "
-					    "optionally %%d)",
-					    s);
+			    strspn(s,
+				   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				   "-_.%d") != strlen(s))
+				return fail(
+				    pc, "tun.name",
+				    "'%s' is not an interface name (1..15 of [A-Za-z0-9-_.], "
+				    "optionally %%d)",
+				    s);
 			strcpy(c->tun_name, s);
 		} else if (strcmp(key, "mtu") == 0) {
 			if (get_uint(pc, v, "tun.mtu", 1280, 65535, &n) < 0)
@@ -338,6 +344,48 @@ static int parse_tun(const struct parse_ctx *pc, json_t *o, struct daemon_config
 			return fail(pc, field, "unknown field");
 		}
 	}
+	return 0;
+}
+
+/* "links": {"keepalive_ms", "dead_ms", "idle_close_ms"} (transport/link.h). */
+static int parse_links(const struct parse_ctx *pc, json_t *o, struct daemon_config *c)
+{
+	static const struct {
+		const char *key;
+		uint64_t min, max;
+	} f[3] = {{"keepalive_ms", 100, 60000},
+		  {"dead_ms", 300, 600000},
+		  {"idle_close_ms", 1000, 86400000}};
+	uint32_t *out[3] = {&c->link_keepalive_ms, &c->link_dead_ms, &c->link_idle_close_ms};
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return fail(pc, "links",
+			    "expected an object {keepalive_ms, dead_ms, idle_close_ms}");
+	json_object_foreach(o, key, v)
+	{
+		char field[64];
+		unsigned i;
+		uint64_t n;
+
+		for (i = 0; i < 3 && strcmp(key, f[i].key) != 0; i++)
+			;
+		snprintf(field, sizeof(field), "links.%s", key);
+		if (i == 3)
+			return fail(pc, field, "unknown field");
+		if (get_uint(pc, v, field, f[i].min, f[i].max, &n) < 0)
+			return -EINVAL;
+		*out[i] = (uint32_t)n;
+	}
+	/* A link must miss at least three keepalives before it counts as dead,
+	 * and an idle link outlives a dead one. */
+	if (c->link_dead_ms < 3 * c->link_keepalive_ms)
+		return fail(pc, "links.dead_ms", "%u is less than three keepalives (%u ms)",
+			    c->link_dead_ms, 3 * c->link_keepalive_ms);
+	if (c->link_idle_close_ms <= c->link_dead_ms)
+		return fail(pc, "links.idle_close_ms", "%u is not longer than dead_ms (%u)",
+			    c->link_idle_close_ms, c->link_dead_ms);
 	return 0;
 }
 
@@ -354,6 +402,9 @@ static void set_defaults(struct daemon_config *c)
 	c->tun_enabled = true;
 	strcpy(c->tun_name, CONFIG_DEFAULT_TUN_NAME);
 	c->tun_mtu = CONFIG_DEFAULT_TUN_MTU;
+	c->link_keepalive_ms = LINK_PING_MS;
+	c->link_dead_ms = LINK_DEAD_MS;
+	c->link_idle_close_ms = LINK_IDLE_CLOSE_MS;
 }
 
 static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_config *c,
@@ -363,7 +414,8 @@ static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_con
 	json_t *v;
 	uint64_t n = 0;
 
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (strcmp(key, "state_dir") == 0) {
 			if (parse_path(pc, v, "state_dir", c->state_dir, sizeof(c->state_dir),
 				       NULL) < 0)
@@ -386,6 +438,9 @@ static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_con
 		} else if (strcmp(key, "peers") == 0) {
 			if (parse_peers(pc, v, c) < 0)
 				return -EINVAL;
+		} else if (strcmp(key, "links") == 0) {
+			if (parse_links(pc, v, c) < 0)
+				return -EINVAL;
 		} else if (strcmp(key, "record_lifetime_s") == 0) {
 			if (get_uint(pc, v, "record_lifetime_s", CONFIG_LIFETIME_MIN_S,
 				     CONFIG_LIFETIME_MAX_S, &n) < 0)
@@ -398,8 +453,8 @@ static int parse_top(const struct parse_ctx *pc, json_t *root, struct daemon_con
 	return 0;
 }
 
-static int apply_overrides(struct daemon_config *c, const struct config_overrides *ov,
-			   char *err, size_t err_cap)
+static int apply_overrides(struct daemon_config *c, const struct config_overrides *ov, char *err,
+			   size_t err_cap)
 {
 	if (!ov)
 		return 0;
@@ -423,7 +478,7 @@ int daemon_config_parse(const char *text, size_t len, const char *name,
 			const struct config_overrides *ov, struct daemon_config **out_cfg,
 			char *err, size_t err_cap)
 {
-	struct parse_ctx pc = { text, len, name, err, err_cap };
+	struct parse_ctx pc = {text, len, name, err, err_cap};
 	struct daemon_config *c;
 	char unix_rel[128] = CONFIG_DEFAULT_ADMIN_SOCK;
 	char perr[384];
@@ -450,14 +505,15 @@ int daemon_config_parse(const char *text, size_t len, const char *name,
 	if (unix_rel[0] == '\0') {
 		c->admin_unix[0] = '\0';
 	} else {
-		n = unix_rel[0] == '/' ? snprintf(c->admin_unix, sizeof(c->admin_unix), "%s",
-						  unix_rel)
-				       : snprintf(c->admin_unix, sizeof(c->admin_unix), "%s/%s",
-						  c->state_dir, unix_rel);
+		n = unix_rel[0] == '/'
+			? snprintf(c->admin_unix, sizeof(c->admin_unix), "%s", unix_rel)
+			: snprintf(c->admin_unix, sizeof(c->admin_unix), "%s/%s", c->state_dir,
+				   unix_rel);
 		/* sockaddr_un.sun_path holds 108 bytes including the NUL. */
 		if (n < 0 || n >= 108) {
-			snprintf(err, err_cap, "%s: admin.unix_socket: '%s' is longer than 107 bytes",
-				 name, c->admin_unix);
+			snprintf(err, err_cap,
+				 "%s: admin.unix_socket: '%s' is longer than 107 bytes", name,
+				 c->admin_unix);
 			r = -EINVAL;
 			goto err;
 		}
@@ -500,7 +556,7 @@ int daemon_config_load(const char *path, const struct config_overrides *ov,
 	r = daemon_config_parse((const char *)text, len, path, ov, out_cfg, err, err_cap);
 	free(text);
 	if (r == 0 && snprintf((*out_cfg)->path, sizeof((*out_cfg)->path), "%s", path) >=
-			      (int)sizeof((*out_cfg)->path)) {
+			  (int)sizeof((*out_cfg)->path)) {
 		free(*out_cfg);
 		snprintf(err, err_cap, "config path '%s' is too long", path);
 		return -ENAMETOOLONG;

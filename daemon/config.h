@@ -53,9 +53,12 @@ struct daemon_config {
 	unsigned n_peers; /* peers to keep a link to, from the file */
 	struct peer_entry peers[CONFIG_PEERS_MAX];
 	uint32_t record_lifetime_s;
-	bool tun_enabled;	/* create the TUN device (needs CAP_NET_ADMIN) */
-	char tun_name[16];	/* interface name; "%d" picks a free number */
-	unsigned tun_mtu;	/* overlay MTU; default fits every transport */
+	bool tun_enabled;	    /* create the TUN device (needs CAP_NET_ADMIN) */
+	char tun_name[16];	    /* interface name; "%d" picks a free number */
+	unsigned tun_mtu;	    /* overlay MTU; default fits every transport */
+	uint32_t link_keepalive_ms; /* link timers (transport/link.h); defaults LINK_*_MS */
+	uint32_t link_dead_ms;
+	uint32_t link_idle_close_ms;
 };
 
 /* Command-line values that override the file, re-applied on every reload. */

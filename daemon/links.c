@@ -42,10 +42,12 @@ static void on_packet(void *ctx, struct link *l, const uint8_t *pkt, size_t len)
 
 static void on_down(void *ctx, struct link *l)
 {
+	struct link_info info;
 	char fp[9];
 
+	link_get_info(l, &info);
 	node_id_fingerprint(link_node_id(l), fp);
-	log_notice(LD_LINK, "Link to %s is down", fp);
+	log_notice(LD_LINK, "Link to %s is down (%s)", fp, tp_close_reason_name(info.last_close));
 	daemon_services_link_down(ctx, l);
 }
 
@@ -55,8 +57,8 @@ static int on_stream_open(void *ctx, struct link *l, uint64_t sid, uint8_t kind)
 	return daemon_services_stream_open(ctx, l, sid, kind);
 }
 
-static void on_stream_data(void *ctx, struct link *l, uint64_t sid, const uint8_t *buf,
-			   size_t len, bool fin)
+static void on_stream_data(void *ctx, struct link *l, uint64_t sid, const uint8_t *buf, size_t len,
+			   bool fin)
 {
 	daemon_services_stream_data(ctx, l, sid, buf, len, fin);
 }
@@ -75,9 +77,8 @@ static int listen_all(struct daemon *d, char *err, size_t cap)
 {
 	for (unsigned i = 0; i < d->cfg->n_listen; i++) {
 		const struct config_listen *ls = &d->cfg->listen[i];
-		struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
-					   .sin6_addr = ls->addr,
-					   .sin6_port = htons(ls->port) };
+		struct sockaddr_in6 sa = {
+		    .sin6_family = AF_INET6, .sin6_addr = ls->addr, .sin6_port = htons(ls->port)};
 		char a[INET6_ADDRSTRLEN];
 		int r = link_mgr_listen(d->links, ls->transport, &sa);
 
@@ -101,11 +102,16 @@ int daemon_links_apply(struct daemon *d, const struct peer_entry *e)
 
 static int links_init(struct daemon *d, char *err, size_t cap)
 {
-	struct tp_identity id = { .ed25519_pk = d->ident.pk, .ed25519_sk = d->ident.sk };
-	struct link_callbacks cb = { .ctx = d, .up = on_up, .down = on_down, .packet = on_packet,
-				     .control = on_control, .stream_open = on_stream_open,
-				     .stream_data = on_stream_data, .stream_reset = on_stream_reset,
-				     .stream_writable = on_stream_writable };
+	struct tp_identity id = {.ed25519_pk = d->ident.pk, .ed25519_sk = d->ident.sk};
+	struct link_callbacks cb = {.ctx = d,
+				    .up = on_up,
+				    .down = on_down,
+				    .packet = on_packet,
+				    .control = on_control,
+				    .stream_open = on_stream_open,
+				    .stream_data = on_stream_data,
+				    .stream_reset = on_stream_reset,
+				    .stream_writable = on_stream_writable};
 	int r;
 
 	r = peer_store_load(d->cfg->state_dir, &d->peers, err, cap);
@@ -116,6 +122,8 @@ static int links_init(struct daemon *d, char *err, size_t cap)
 		snprintf(err, cap, "Failed to create the link manager: %s", strerror(-r));
 		goto err_store;
 	}
+	link_mgr_set_timers(d->links, d->cfg->link_keepalive_ms, d->cfg->link_dead_ms,
+			    d->cfg->link_idle_close_ms);
 	r = listen_all(d, err, cap);
 	if (r < 0)
 		goto err_mgr;
@@ -189,7 +197,7 @@ static void acc_link(void *arg, const struct link *l)
 
 static void links_metrics(struct daemon *d, struct evbuffer *out)
 {
-	struct metrics_acc a = { 0 };
+	struct metrics_acc a = {0};
 	struct link_mgr_stats st;
 
 	link_mgr_foreach(d->links, acc_link, &a);
@@ -229,9 +237,9 @@ static void links_metrics(struct daemon *d, struct evbuffer *out)
 }
 
 const struct daemon_subsys daemon_subsys_links = {
-	.name = "links",
-	.init = links_init,
-	.shutdown = links_shutdown,
-	.reload = links_reload,
-	.metrics = links_metrics,
+    .name = "links",
+    .init = links_init,
+    .shutdown = links_shutdown,
+    .reload = links_reload,
+    .metrics = links_metrics,
 };
