@@ -1,7 +1,7 @@
 /* discovery/dht_internal.h - the layout of the DHT engine, shared by
  * dht.c (messages, RPCs, timers), dht_table.c (k-buckets), dht_lookup.c
  * (iterative lookups), dht_store.c (values), dht_limit.c (rate limits) and
- * tests/unit/test_dht.c. Nobody else includes it.
+ * tests/unit/test_dht.c and test_dht_solo.c. Nobody else includes it.
  */
 #ifndef VX6_DISCOVERY_DHT_INTERNAL_H
 #define VX6_DISCOVERY_DHT_INTERNAL_H
