@@ -39,7 +39,7 @@ static json_t *link_json(const struct link *l)
 	json_object_set_new(drops, "transport_rx", json_integer((json_int_t)i.conn_rx_dropped));
 	/* "o" steals drops. */
 	return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:I,s:f,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:s,"
-			 "s:I}",
+			 "s:I,s:s?}",
 			 "node_id", id, "public_key", pk, "state", link_state_name(i.state),
 			 "configured", i.configured, "transport", tp_kind_name(i.kind), "endpoint",
 			 ep, "direction", i.initiator ? "outbound" : "inbound", "uptime_s",
@@ -49,7 +49,7 @@ static json_t *link_json(const struct link *l)
 			 "rx_packets", (json_int_t)i.rx_packets, "drops", drops, "connects",
 			 (json_int_t)i.connects, "disconnects", (json_int_t)i.disconnects,
 			 "last_close", i.disconnects ? tp_close_reason_name(i.last_close) : "none",
-			 "backoff_ms", (json_int_t)i.backoff_ms);
+			 "backoff_ms", (json_int_t)i.backoff_ms, "cipher", i.cipher);
 }
 
 static void add_link(void *arg, const struct link *l)

@@ -554,6 +554,7 @@ void link_get_info(const struct link *l, struct link_info *out)
 		st.tx_dropped += cur.tx_dropped;
 		st.rx_dropped += cur.rx_dropped;
 		out->rtt_us = l->srtt_us ? l->srtt_us : cur.rtt_us;
+		out->cipher = cur.cipher;
 	}
 	out->id = l->id;
 	memcpy(out->pk, l->pk, 32);

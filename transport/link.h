@@ -79,6 +79,7 @@ struct link_info {
 	uint64_t connects, disconnects;
 	enum tp_close_reason last_close;
 	uint32_t backoff_ms;
+	const char *cipher; /* of the current connection (tp_conn_stats.cipher); NULL if none */
 };
 
 /* Upcalls to the layers above (routing, services, discovery). Any may be

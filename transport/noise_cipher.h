@@ -29,6 +29,9 @@ void noise_cipher_clear(struct noise_cipher *cs);
 /* True once a key was split into `cs`, until noise_cipher_clear(). */
 bool noise_cipher_has_key(const struct noise_cipher *cs);
 
+/* The cipher's name ("AESGCM", "ChaChaPoly"), or NULL without a key. */
+const char *noise_cipher_name(const struct noise_cipher *cs);
+
 /* ENCRYPT(k, nonce, ad, pt) (§4.2; ChaChaPoly §12.3, AESGCM §12.4): write pt_len + 16
  * bytes to `out_ct` (`cap` bytes; `out_ct` may equal `pt` for in-place use, no
  * other overlap) and store the length in *out_len. `ad` may be NULL when

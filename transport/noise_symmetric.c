@@ -359,6 +359,11 @@ bool noise_cipher_has_key(const struct noise_cipher *cs)
 	return cs->has_key;
 }
 
+const char *noise_cipher_name(const struct noise_cipher *cs)
+{
+	return cs->has_key ? noise_cipher_suite_name(cs->suite) : NULL;
+}
+
 int noise_cipher_encrypt(const struct noise_cipher *cs, uint64_t nonce, const uint8_t *ad,
 			 size_t ad_len, const uint8_t *pt, size_t pt_len, uint8_t *out_ct,
 			 size_t cap, size_t *out_len)

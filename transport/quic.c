@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <event2/event.h>
+#include <gnutls/gnutls.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "identity/node_id.h"
@@ -468,6 +469,9 @@ static void quic_get_stats(const struct tp_conn *tc, struct tp_conn_stats *out)
 	*out = c->stats;
 	out->streams_open = c->nstreams;
 	out->rtt_us = 0;
+	out->cipher = c->tls && c->state == QUIC_CONN_ESTABLISHED
+			  ? gnutls_cipher_get_name(gnutls_cipher_get(c->tls))
+			  : NULL;
 	if (c->conn) {
 		ngtcp2_conn_get_conn_stat(c->conn, &cs);
 		if (cs.smoothed_rtt != UINT64_MAX && c->state == QUIC_CONN_ESTABLISHED)

@@ -349,6 +349,7 @@ static void tcp_get_stats(const struct tp_conn *c, struct tp_conn_stats *out)
 
 	*out = tc->stats;
 	out->streams_open = tc->n_local + tc->n_remote;
+	out->cipher = tc->tx ? noise_cipher_name(tc->tx) : NULL;
 }
 
 static void tcp_close(struct tp_conn *c, enum tp_close_reason why)

@@ -71,6 +71,7 @@ struct tp_conn_stats {
 	uint64_t rtt_us;     /* smoothed RTT, 0 if unknown */
 	uint64_t rekeys;     /* key changes, both directions (TCP; QUIC key updates) */
 	uint32_t streams_open;
+	const char *cipher; /* static: "AESGCM", "ChaChaPoly", TLS's cipher (QUIC); NULL before keys */
 };
 
 /* Upcalls into the layer above. Every callback may call back into the

@@ -380,7 +380,10 @@ static void udp_close_op(struct tp_conn *c, enum tp_close_reason why)
 
 static void udp_get_stats(const struct tp_conn *c, struct tp_conn_stats *out)
 {
-	*out = ((const struct udp_conn *)c)->stats;
+	const struct udp_conn *uc = (const struct udp_conn *)c;
+
+	*out = uc->stats;
+	out->cipher = uc->cur ? noise_cipher_name(uc->cur->tx) : NULL;
 }
 
 static void udp_get_peer(const struct tp_conn *c, struct sockaddr_in6 *out)

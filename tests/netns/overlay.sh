@@ -57,6 +57,11 @@ links_up() {
 	((n == 2))
 }
 for i in 1 2 3; do wait_for 20 "n$i has both links up" links_up "$i"; done
+# The dialer picks the cipher: AESGCM where the CPU has AES and PCLMULQDQ (docs/noise.md §3.1).
+want=ChaChaPoly
+grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo && want=AESGCM
+ciphers=$(vx 1 links --json | jq -r '[.links[].cipher] | unique | join(",")')
+assert_eq "n1's links report their cipher" "$ciphers" "$want"
 
 say "ping6 between every pair, both ways"
 for i in 1 2 3; do

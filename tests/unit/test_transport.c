@@ -31,9 +31,22 @@
 static void test_handshake(void **state)
 {
 	struct fixture *f = fixture_of(state);
+	struct tp_conn_stats st[2];
 	struct sockaddr_in6 peer;
 
 	connect_pair(f);
+	/* Both ends name the cipher: the dialer's choice for Noise links,
+	 * TLS's for QUIC. */
+	tp_get_stats(f->a.conn, &st[0]);
+	tp_get_stats(f->b.conn, &st[1]);
+	assert_non_null(st[0].cipher);
+	assert_non_null(st[1].cipher);
+	assert_string_equal(st[0].cipher, st[1].cipher);
+	if (strcmp(f->impl->name, "quic") != 0)
+		assert_string_equal(st[0].cipher, noise_cipher_suite_name(
+						      f->impl->set_cipher
+							  ? (enum noise_cipher_suite)f->impl->cipher
+							  : noise_cipher_default()));
 	/* Each side reports the key the other proved; conn_ctx round-trips. */
 	assert_memory_equal(f->a.remote_pk, f->b.pk, 32);
 	assert_memory_equal(f->b.remote_pk, f->a.pk, 32);
