@@ -16,6 +16,14 @@ uint64_t clock_mono_ms(void)
 	return clock_mono_ns() / 1000000u;
 }
 
+uint64_t clock_mono_coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 uint64_t clock_wall_s(void)
 {
 	struct timespec ts;

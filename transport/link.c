@@ -269,13 +269,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		dial(l);
 		return;
 	case LINK_UP:
-		if (now - l->last_rx_ms >= l->m->dead_ms) {
+		if (now > l->last_rx_ms && now - l->last_rx_ms >= l->m->dead_ms) {
 			log_info(LD_LINK, "link %s: nothing received for %u ms; closing", l->fp,
 				 l->m->dead_ms);
 			tp_close(l->conn, TP_CLOSE_TIMEOUT); /* `closed` does the rest */
 			return;
 		}
-		if (!l->configured && now - l->last_use_ms >= l->m->idle_close_ms) {
+		if (!l->configured && now > l->last_use_ms &&
+		    now - l->last_use_ms >= l->m->idle_close_ms) {
 			log_debug(LD_LINK, "link %s: idle; closing", l->fp);
 			link_unlink(l);
 			return;
@@ -598,7 +599,7 @@ int link_send_packet(struct link *l, const uint8_t *pkt, size_t len)
 	r = tp_datagram_send(l->conn, pkt, len);
 	if (r == 0) {
 		l->tx_packets++;
-		l->last_use_ms = clock_mono_ms();
+		l->last_use_ms = clock_mono_coarse_ms();
 	} else if (r == -ENOBUFS) {
 		l->drops[LINK_DROP_TX_FULL]++;
 	}
@@ -615,7 +616,7 @@ int link_send_packets(struct link *l, const struct iovec *pkts, size_t n, size_t
 	r = tp_datagram_send_batch(l->conn, pkts, n, out_sent);
 	l->tx_packets += *out_sent;
 	if (*out_sent)
-		l->last_use_ms = clock_mono_ms();
+		l->last_use_ms = clock_mono_coarse_ms();
 	if (r == -ENOBUFS)
 		l->drops[LINK_DROP_TX_FULL] += n - *out_sent;
 	return r;
@@ -644,7 +645,7 @@ int link_stream_open(struct link *l, uint8_t kind, uint64_t *out_sid)
 		tp_stream_reset(l->conn, sid, (uint32_t)EIO);
 		return -EIO;
 	}
-	l->last_use_ms = clock_mono_ms();
+	l->last_use_ms = clock_mono_coarse_ms();
 	*out_sid = sid;
 	return 0;
 }
@@ -657,7 +658,7 @@ ssize_t link_stream_write(struct link *l, uint64_t sid, const uint8_t *buf, size
 		return -ENOTCONN;
 	n = tp_stream_write(l->conn, sid, buf, len, fin);
 	if (n > 0)
-		l->last_use_ms = clock_mono_ms();
+		l->last_use_ms = clock_mono_coarse_ms();
 	if (fin && n == (ssize_t)len)
 		link_stream_ended(l, sid, true);
 	return n;

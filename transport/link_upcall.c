@@ -123,7 +123,7 @@ static void on_datagram(void *ctx, struct tp_conn *c, const uint8_t *buf, size_t
 
 	if (!l || l->conn != c)
 		return;
-	l->last_rx_ms = clock_mono_ms();
+	l->last_rx_ms = clock_mono_coarse_ms(); /* per packet: the cheap clock */
 	if (!link_msg_is_packet(buf, len)) {
 		on_control(l, buf, len);
 		return;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/encode.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
@@ -593,6 +594,24 @@ static void test_log_names(void **state)
 	log_set_level(LOG_LEVEL_NOTICE);
 }
 
+/* The coarse clock is never ahead of the fine one and at most a few ticks
+ * behind (units and base agree); both only move forward. */
+static void test_clock_coarse(void **state)
+{
+	uint64_t prev = 0;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t coarse = clock_mono_coarse_ms();
+		uint64_t fine = clock_mono_ms();
+
+		assert_true(coarse <= fine);
+		assert_true(fine - coarse < 1000); /* a tick, or a preemption between the reads */
+		assert_true(coarse >= prev);
+		prev = coarse;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +627,7 @@ int main(void)
 	    cmocka_unit_test(test_jsonx_locate),
 	    cmocka_unit_test(test_log_ratelim),
 	    cmocka_unit_test(test_log_names),
+	    cmocka_unit_test(test_clock_coarse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
