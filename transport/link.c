@@ -445,43 +445,53 @@ int link_mgr_local_addr(struct link_mgr *m, enum transport_kind kind, struct soc
 	return tp_local_addr(m->tp[kind], out);
 }
 
-int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
-		  enum transport_kind kind)
+/* The link to the node with key `pk` over `kind`, made if need be
+ * (`*created` says so). Return 0, -EINVAL (our own key, or not a valid
+ * key), -EPROTONOSUPPORT (`kind` is UDP and `udp_ok` false, or unknown),
+ * -ENOSPC or -ENOMEM. */
+static int link_get(struct link_mgr *m, const uint8_t pk[32], enum transport_kind kind, bool udp_ok,
+		    struct link **out, bool *created)
 {
 	struct node_id id;
-	struct link *l;
 
 	node_id_from_pubkey(&id, pk);
 	if (node_id_is_equal(&id, &m->self) || !sec_ed25519_pk_is_valid(pk))
 		return -EINVAL;
-	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC && kind != TRANSPORT_UDP)
+	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC && !(udp_ok && kind == TRANSPORT_UDP))
 		return -EPROTONOSUPPORT;
-	l = link_find(m, &id);
-	if (!l) {
-		l = link_create(m, pk);
-		if (!l)
-			return m->n_links >= LINK_PEERS_MAX ? -ENOSPC : -ENOMEM;
-	}
+	*out = link_find(m, &id);
+	*created = !*out;
+	if (!*out)
+		*out = link_create(m, pk);
+	if (!*out)
+		return m->n_links >= LINK_PEERS_MAX ? -ENOSPC : -ENOMEM;
+	return 0;
+}
+
+int link_peer_add(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
+		  enum transport_kind kind)
+{
+	struct link *l;
+	bool created;
+	int r;
+
+	r = link_get(m, pk, kind, true, &l, &created);
+	if (r < 0)
+		return r;
 	l->configured = true;
-	return link_peer_set_endpoint(m, &id, ep, kind);
+	return link_peer_set_endpoint(m, &l->id, ep, kind);
 }
 
 int link_mgr_connect(struct link_mgr *m, const uint8_t pk[32], const struct sockaddr_in6 *ep,
 		     enum transport_kind kind)
 {
-	struct node_id id;
 	struct link *l;
+	bool created;
+	int r;
 
-	node_id_from_pubkey(&id, pk);
-	if (node_id_is_equal(&id, &m->self) || !sec_ed25519_pk_is_valid(pk))
-		return -EINVAL;
-	if (kind != TRANSPORT_TCP && kind != TRANSPORT_QUIC)
-		return -EPROTONOSUPPORT;
-	if (link_find(m, &id))
-		return 0;
-	l = link_create(m, pk);
-	if (!l)
-		return m->n_links >= LINK_PEERS_MAX ? -ENOSPC : -ENOMEM;
+	r = link_get(m, pk, kind, false, &l, &created); /* UDP links carry no streams */
+	if (r < 0 || !created)
+		return r; /* a link exists already: it dials by itself */
 	l->kind = kind;
 	l->ep = *ep;
 	l->ep.sin6_family = AF_INET6;

@@ -50,14 +50,6 @@ static int put_message(struct tcp_conn *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* The responder's handshake, with the cipher message 1 names. */
-static int responder_init(struct tcp_conn *c, enum noise_cipher_suite cipher)
-{
-	return noise_handshake_init(c->hs, NOISE_PATTERN_IK, cipher, false,
-				    (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE),
-				    c->tt->x_priv, NULL);
-}
-
 int tcp_conn_start_handshake(struct tcp_conn *c)
 {
 	struct tcp_transport *tt = c->tt;
@@ -65,7 +57,7 @@ int tcp_conn_start_handshake(struct tcp_conn *c)
 	int r;
 
 	if (!c->base.initiator)
-		return responder_init(c, NOISE_CIPHER_CHACHAPOLY); /* until message 1 says */
+		return 0; /* the responder starts once message 1 names the cipher */
 	r = noise_x25519_from_ed25519_pk(rs, c->remote_pk);
 	if (r < 0)
 		return r;
@@ -127,7 +119,9 @@ static int on_msg1(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	if (len != MSG1_LEN || msg[0] >= NOISE_CIPHER__COUNT)
 		return -EBADMSG;
 	c->cipher = msg[0];
-	r = responder_init(c, c->cipher);
+	r = noise_handshake_init(c->hs, NOISE_PATTERN_IK, c->cipher, false,
+				 (const uint8_t *)TCP_PROLOGUE, strlen(TCP_PROLOGUE), tt->x_priv,
+				 NULL);
 	if (r == 0)
 		r = noise_handshake_read_message(c->hs, msg + 1, len - 1, payload, sizeof(payload),
 						 &plen);

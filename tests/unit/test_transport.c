@@ -193,6 +193,35 @@ static void test_garbage(void **state)
 	assert_int_equal(f->b.closed, 0);
 }
 
+/* TCP message 1 naming a cipher that does not exist: refused before any
+ * Noise work, counted as a failed handshake, the connection closed. */
+static void test_tcp_bad_cipher(void **state)
+{
+	struct fixture *f = fixture_of(state);
+	struct timeval tv = {1, 0}; /* never hang on a socket b keeps open */
+	uint8_t msg[2 + 139];
+	uint64_t before;
+	char c;
+	int fd;
+
+	if (strncmp(f->impl->name, "tcp", 3) != 0)
+		skip();
+	before = f->impl->drops(f->b.t);
+	sec_random(msg, sizeof(msg));
+	msg[0] = 0, msg[1] = 139; /* len u16, then cipher u8 = 2 */
+	msg[2] = 2;
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(connect(fd, (const struct sockaddr *)&f->b.addr, sizeof(f->b.addr)), 0);
+	assert_int_equal(write(fd, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	run_for(f, 30);
+	assert_int_equal(f->impl->drops(f->b.t) - before, 1);
+	assert_int_equal(read(fd, &c, 1), 0); /* closed by b (a timeout would be -1) */
+	close(fd);
+	assert_int_equal(f->b.established, 0);
+}
+
 static bool c_up(const struct fixture *f)
 {
 	return f->a.established >= 1 && f->b.established >= 1;
@@ -264,6 +293,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_bad_cipher, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dial_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_live, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
