@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cmd.h"
 #include "cli/text.h"
+#include "identity/overlay_addr.h"
 
 #define ALLOW_MAX CMD_SERVICE_ALLOW_MAX
 
@@ -133,10 +134,15 @@ static enum cli_parse usage_error(struct cli_ctx *ctx, const char *who, const ch
 	return CLI_PARSE_USAGE;
 }
 
-static bool is_label(const char *s)
+/* Options that belong to 'vx6 service add' and to 'vx6 connect'. */
+static bool has_service_opts(const struct cmd_service_args *a)
 {
-	return s[0] && strlen(s) <= 63 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
+	return a->target || a->n_allow || a->private_;
+}
+
+static bool has_connect_opts(const struct cmd_service_args *a)
+{
+	return a->listen || a->addr || a->node || a->transport;
 }
 
 enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
@@ -144,14 +150,13 @@ enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
 {
 	const char *w = "vx6 service";
 	enum cli_parse p = parse(ctx, argc, argv, w, service_usage, out);
-	bool conn_opts = out->listen || out->addr || out->node || out->transport;
 
 	if (p != CLI_PARSE_RUN)
 		return p;
 	if (out->n_pos == 0)
 		return usage_error(ctx, w, "missing a subcommand: add, remove or list");
 	if (strcmp(out->pos[0], "list") == 0) {
-		if (out->n_pos != 1 || out->target || out->n_allow || out->private_ || conn_opts)
+		if (out->n_pos != 1 || has_service_opts(out) || has_connect_opts(out))
 			return usage_error(ctx, w, "'list' takes no arguments");
 		return CLI_PARSE_RUN;
 	}
@@ -159,14 +164,15 @@ enum cli_parse cmd_service_parse(struct cli_ctx *ctx, int argc, char **argv,
 		return usage_error(ctx, w, "unknown subcommand: expected add, remove or list");
 	if (out->n_pos != 2)
 		return usage_error(ctx, w, "expected one service NAME");
-	if (!is_label(out->pos[1]))
+	if (!overlay_name_is_valid(out->pos[1]))
 		return usage_error(ctx, w,
-				   "Invalid service name: 1..63 characters of a-z, 0-9 and '-'");
-	if (conn_opts)
+				   "Invalid service name: 1..63 characters of a-z, 0-9 and '-', "
+				   "not starting or ending with '-'");
+	if (has_connect_opts(out))
 		return usage_error(
 		    ctx, w, "--listen, --addr, --node and --transport are for 'vx6 connect'");
 	if (strcmp(out->pos[0], "remove") == 0) {
-		if (out->target || out->n_allow || out->private_)
+		if (has_service_opts(out))
 			return usage_error(ctx, w, "'remove' takes only a NAME");
 		return CLI_PARSE_RUN;
 	}
@@ -187,7 +193,7 @@ enum cli_parse cmd_connect_parse(struct cli_ctx *ctx, int argc, char **argv,
 		return usage_error(ctx, w, "expected one service name");
 	if (!out->listen)
 		return usage_error(ctx, w, "missing --listen 127.0.0.1:PORT");
-	if (out->target || out->n_allow || out->private_)
+	if (has_service_opts(out))
 		return usage_error(ctx, w,
 				   "--target, --allow and --private are for 'vx6 service add'");
 	if ((out->addr || out->node || out->transport) && (!out->addr || !out->node))
@@ -203,8 +209,7 @@ enum cli_parse cmd_forwards_parse(struct cli_ctx *ctx, int argc, char **argv,
 
 	if (p != CLI_PARSE_RUN)
 		return p;
-	if (out->target || out->n_allow || out->private_ || out->listen || out->addr || out->node ||
-	    out->transport)
+	if (has_service_opts(out) || has_connect_opts(out))
 		return usage_error(ctx, w, "takes no options but --json");
 	if (out->n_pos == 0)
 		return CLI_PARSE_RUN;

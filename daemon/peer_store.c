@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/json_file.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 
@@ -31,14 +32,16 @@ static int parse(struct peer_store *ps, const char *text, size_t len, char *err,
 	}
 	arr = json_object_get(root, "peers");
 	if (json_object_size(root) != 1 || !json_is_array(arr)) {
-		snprintf(err, cap, "%s:1:1: expected {\"peers\": [...]} and nothing else", ps->path);
+		snprintf(err, cap, "%s:1:1: expected {\"peers\": [...]} and nothing else",
+			 ps->path);
 		goto bad;
 	}
 	if (json_array_size(arr) > PEER_ENTRIES_MAX) {
 		snprintf(err, cap, "%s: more than %d peers", ps->path, PEER_ENTRIES_MAX);
 		goto bad;
 	}
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		if (peer_entry_from_json(o, &ps->e[i], perr, sizeof(perr), &sub) < 0) {
 			snprintf(field, sizeof(field), "peers[%zu]%s%s", i, sub[0] ? "." : "", sub);
 			jsonx_locate(text, len, field, &line, &col);
@@ -134,20 +137,9 @@ const struct peer_entry *peer_store_find(const struct peer_store *ps, const stru
 
 int peer_store_save(const struct peer_store *ps)
 {
-	json_t *arr = json_array(), *root;
-	char *text;
-	int r;
+	json_t *arr = json_array();
 
 	for (unsigned i = 0; arr && i < ps->n; i++)
-		json_array_append_new(arr, peer_entry_to_json(&ps->e[i])); /* steals */
-	root = json_pack("{s:o}", "peers", arr); /* steals arr */
-	if (!root)
-		return -ENOMEM;
-	text = json_dumps(root, JSON_INDENT(2));
-	json_decref(root);
-	if (!text)
-		return -ENOMEM;
-	r = fs_write_atomic(ps->path, text, strlen(text), 0600);
-	free(text);
-	return r;
+		json_array_append_new(arr, peer_entry_to_json(&ps->e[i]));	  /* steals */
+	return daemon_json_file_save(ps->path, json_pack("{s:o}", "peers", arr)); /* steals arr */
 }

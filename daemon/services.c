@@ -22,6 +22,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/discovery.h"
+#include "daemon/json_file.h"
 #include "lib/clock.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
@@ -114,19 +115,7 @@ static int resolve(void *ctx, const char *name, uint8_t out_pk[NODE_PK_LEN], cha
 
 static int save_file(const char *path, const char *key, json_t *arr)
 {
-	json_t *root = json_pack("{s:o}", key, arr); /* steals arr */
-	char *text;
-	int r;
-
-	if (!root)
-		return -ENOMEM;
-	text = json_dumps(root, JSON_INDENT(2));
-	json_decref(root);
-	if (!text)
-		return -ENOMEM;
-	r = fs_write_atomic(path, text, strlen(text), 0600);
-	free(text);
-	return r;
+	return daemon_json_file_save(path, json_pack("{s:o}", key, arr)); /* steals arr */
 }
 
 static int save_services(struct services *ss)

@@ -18,6 +18,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/discovery.h"
+#include "daemon/json_file.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 
@@ -131,12 +132,8 @@ static int check_services(struct services *ss, const struct group_table *next, c
 static int commit(struct services *ss, struct group_table *next, const char *name, char *err,
 		  size_t cap)
 {
-	json_t *o = group_table_to_json(next);
-	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	int r = text ? fs_write_atomic(ss->grp_path, text, strlen(text), 0600) : -ENOMEM;
+	int r = daemon_json_file_save(ss->grp_path, group_table_to_json(next));
 
-	json_decref(o);
-	free(text);
 	if (r < 0) {
 		snprintf(err, cap, "Failed to write '%s': %s", ss->grp_path, strerror(-r));
 		return r;

@@ -19,9 +19,6 @@
 #include "routing/service_internal.h"
 #include "transport/link.h"
 
-int svc_conn_client_attach(struct svc_conn *c, evutil_socket_t fd);
-int svc_owner_open(struct svc_conn *c, struct link *l, const struct svc_open *o);
-
 static void on_reap(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

@@ -329,7 +329,6 @@ void svc_conn_arm(struct svc_conn *c)
 }
 
 /* Client: a local connection was accepted; wrap it. */
-int svc_conn_client_attach(struct svc_conn *c, evutil_socket_t fd);
 int svc_conn_client_attach(struct svc_conn *c, evutil_socket_t fd)
 {
 	c->bev = bufferevent_socket_new(c->m->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -365,10 +364,7 @@ void svc_conn_client_start(struct svc_conn *c, struct link *l)
 	c->state = SVC_CONN_OPEN_SENT;
 }
 
-/* Owner: OPEN is complete; check it and connect to the target. */
-int svc_owner_open(struct svc_conn *c, struct link *l, const struct svc_open *o);
-
-static void client_accept(struct svc_conn *c, struct link *l, const struct svc_accept *a)
+static void client_accept(struct svc_conn *c, const struct svc_accept *a)
 {
 	char fp[9];
 
@@ -382,7 +378,6 @@ static void client_accept(struct svc_conn *c, struct link *l, const struct svc_a
 		return;
 	}
 	log_info(LD_ROUTE, "Service '%s' at %s: connected", c->name, fp);
-	(void)l;
 	start_bridging(c);
 }
 
@@ -413,7 +408,7 @@ static ssize_t handshake(struct svc_conn *c, struct link *l, const uint8_t *buf,
 		r = svc_accept_decode(&a, &used, c->hdr, c->hdr_len);
 		if (r == 0) {
 			link_stream_consumed(l, c->sid, used - before);
-			client_accept(c, l, &a);
+			client_accept(c, &a);
 			if (c->state == SVC_CONN_CLOSED)
 				return -1;
 			return (ssize_t)(used - before);

@@ -19,8 +19,6 @@
 #include "routing/service_internal.h"
 #include "transport/link.h"
 
-int svc_conn_client_attach(struct svc_conn *c, evutil_socket_t fd);
-
 static uint16_t listen_port(const struct svc_forward *f)
 {
 	if (f->listen.ss_family == AF_INET)

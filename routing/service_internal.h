@@ -6,6 +6,8 @@
 #include "routing/service.h"
 #include "routing/service_wire.h"
 
+#include <event2/util.h>
+
 struct bufferevent;
 struct event;
 struct evconnlistener;
@@ -74,12 +76,17 @@ void svc_conn_close(struct svc_conn *c);
 struct svc_conn *svc_conn_find(struct svc_mgr *m, const struct node_id *peer, uint64_t sid);
 unsigned svc_conn_count(const struct svc_mgr *m, const struct node_id *peer, const char *label,
 			int fwd_port);
+/* Client: wrap the accepted local socket `fd` and wait for the link. */
+int svc_conn_client_attach(struct svc_conn *c, evutil_socket_t fd);
 void svc_conn_client_start(struct svc_conn *c, struct link *l);
 void svc_conn_data(struct svc_conn *c, struct link *l, const uint8_t *buf, size_t len, bool fin);
 void svc_conn_writable(struct svc_conn *c, struct link *l);
 void svc_conn_reap(struct svc_mgr *m);
 void svc_conn_setup_bev(struct svc_conn *c);
 void svc_conn_arm(struct svc_conn *c);
+/* service.c: owner, OPEN is complete; check it and connect to the target.
+ * -1 if the connection was closed. */
+int svc_owner_open(struct svc_conn *c, struct link *l, const struct svc_open *o);
 /* service_forward.c: ask the host again for a RESOLVING connection. */
 void svc_forward_retry(struct svc_conn *c);
 /* Count a connection of the forward on local `port` that did not get through. */

@@ -83,6 +83,12 @@ code=$(api_status 2 POST /api/v1/services -d '{"name":"x","target":"10.0.0.1:22"
 assert_eq "API refuses a non-local target" "$code" 400
 assert_match "API message" "$(cat "$API_BODY")" "Invalid target"
 assert "CLI refuses a non-local target" not vx 2 service add x --target 192.0.2.1:22
+assert_eq "API refuses a body that is not JSON" \
+	"$(api_status 2 POST /api/v1/services -d '{"name":')" 400
+code=$(api_status 2 POST /api/v1/forwards -d '{"service":"n1.ssh","listen":"0.0.0.0:1"}')
+assert_eq "API refuses a non-loopback forward" "$code" 400
+assert_match "API message (forward)" "$(cat "$API_BODY")" "listen: Invalid listen address"
+assert_eq "API refuses a bad forward port" "$(api_status 2 DELETE /api/v1/forwards/22x)" 400
 
 say "n1: named forward to n2.ssh"
 vx 1 connect n2.ssh --listen 127.0.0.1:15022

@@ -104,6 +104,12 @@ static const struct {
     /* 25 */ {{"forwards", "--listen", "127.0.0.1:1", NULL}, CLI_PARSE_USAGE, "takes no options"},
     /* 26 */ {{"forwards", "--bogus", NULL}, CLI_PARSE_USAGE, "unknown option '--bogus'"},
     /* 27 */ {{"connect", "--help", NULL}, CLI_PARSE_HELP, ""},
+    /* 28 */
+    {{"service", "add", "ssh-", "--target", "127.0.0.1:22", NULL},
+     CLI_PARSE_USAGE,
+     "Invalid service name"},
+    /* 29 */ {{"service", "remove", "-", NULL}, CLI_PARSE_USAGE, "Invalid service name"},
+    /* 30 */ {{"forwards", "remove", "12a", NULL}, CLI_PARSE_USAGE, "PORT must be"},
 };
 
 static void test_table(void **state)
