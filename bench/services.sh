@@ -18,24 +18,7 @@ export VX6_BIN=${VX6_BIN:-$PWD/build}
 lab_require_netns
 lab_require_bins
 lab_create 2
-SINK='import socket,hashlib,sys
-s=socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],int(sys.argv[2]))); s.listen(4)
-while True:
-    c,_=s.accept(); h=hashlib.sha256(); n=0
-    while True:
-        b=c.recv(1<<20)
-        if not b: break
-        h.update(b); n+=len(b)
-    c.sendall(("%d %s\n"%(n,h.hexdigest())).encode()); c.close()'
-SEND='import socket,hashlib,sys,time,os
-host,port,mb=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])
-blk=os.urandom(1<<20); h=hashlib.sha256()
-s=socket.create_connection((host,port)); t=time.monotonic()
-for i in range(mb): s.sendall(blk); h.update(blk)
-s.shutdown(socket.SHUT_WR); r=s.makefile().readline().split(); dt=time.monotonic()-t
-ok=int(r[0])==mb<<20 and r[1]==h.hexdigest()
-print("%.0f %s"%(mb*8*1.048576/dt, "ok" if ok else "MISMATCH"))'
+SHA=$LAB_REPO/tests/netns/tools/sha_stream.py
 for t in $TRANSPORTS; do
 	for i in 1 2; do
 		node_setup "$i"
@@ -54,17 +37,17 @@ for t in $TRANSPORTS; do
 	n1 "$VX6" --state-dir "${NODE_DIR[1]}" peer add "$pk2" --endpoint "[fd00:76::2]:7700" --transport "$t" >/dev/null
 	n2 "$VX6" --state-dir "${NODE_DIR[2]}" peer add "$pk1" --endpoint "[fd00:76::1]:7700" --transport "$t" >/dev/null
 	wait_for 20 "overlay up" lab_wait_ping 1 "$a2" 1
-	ip netns exec "${NODE_NS[2]}" python3 -c "$SINK" 127.0.0.1 9000 & LAB_PIDS+=("$!")
-	ip netns exec "${NODE_NS[2]}" python3 -c "$SINK" "$a2" 9001 & LAB_PIDS+=("$!")
+	ip netns exec "${NODE_NS[2]}" python3 "$SHA" sink 127.0.0.1 9000 & LAB_PIDS+=("$!")
+	ip netns exec "${NODE_NS[2]}" python3 "$SHA" sink "$a2" 9001 & LAB_PIDS+=("$!")
 	n2 "$VX6" --state-dir "${NODE_DIR[2]}" service add sink --target 127.0.0.1:9000 >/dev/null 2>&1 || true
 	n1 "$VX6" --state-dir "${NODE_DIR[1]}" connect n2.sink --listen 127.0.0.1:15900 >/dev/null 2>&1 || true
 	sleep 1
 	fw=() ov=()
 	for ((r = 0; r < REPS; r++)); do
-		read -r v ok < <(ip netns exec "${NODE_NS[1]}" python3 -c "$SEND" 127.0.0.1 15900 "$MB")
+		read -r v ok < <(ip netns exec "${NODE_NS[1]}" python3 "$SHA" send 127.0.0.1 15900 "$MB")
 		[[ $ok == ok ]] || fail "forward transfer: $ok"
 		fw+=("$v")
-		read -r v ok < <(ip netns exec "${NODE_NS[1]}" python3 -c "$SEND" "$a2" 9001 "$MB")
+		read -r v ok < <(ip netns exec "${NODE_NS[1]}" python3 "$SHA" send "$a2" 9001 "$MB")
 		[[ $ok == ok ]] || fail "overlay transfer: $ok"
 		ov+=("$v")
 	done

@@ -60,17 +60,8 @@ wait_for 15 "n1->n2 link up" link_up 1 "$PK2"
 
 say "n2 publishes ssh, sink and priv"
 lab_sshd 2 127.0.0.1
-SINK="import socket,hashlib
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
-s.bind(('127.0.0.1',9000)); s.listen(8)
-while True:
-    c,_=s.accept(); h=hashlib.sha256(); n=0
-    while True:
-        b=c.recv(1<<16)
-        if not b: break
-        h.update(b); n+=len(b)
-    c.sendall(('%d %s\n'%(n,h.hexdigest())).encode()); c.close()"
-ip netns exec "${NODE_NS[2]}" python3 -c "$SINK" &
+SHA=$(dirname "$0")/tools/sha_stream.py
+ip netns exec "${NODE_NS[2]}" python3 "$SHA" sink 127.0.0.1 9000 &
 LAB_PIDS+=("$!")
 listening() { ip netns exec "${NODE_NS[$1]}" ss -Htln "sport = :$2" | grep -q .; }
 wait_for 10 "the sink listens" listening 2 9000
@@ -99,34 +90,19 @@ on_n2() { ssh_via "$1" "$2" ip -6 -o addr show dev eth0 | grep -q 'fd00:76::2/';
 wait_for 20 "ssh through n1's forward runs a command on n2" on_n2 1 15022
 
 say "200 MB through n1's forward to n2's sink"
-SEND="import socket,hashlib,os,sys
-h=hashlib.sha256(); n=int(sys.argv[2])<<20; s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))
-left=n
-while left:
-    b=os.urandom(min(1<<20,left)); h.update(b); s.sendall(b); left-=len(b)
-s.shutdown(socket.SHUT_WR); r=b''
-while True:
-    b=s.recv(4096)
-    if not b: break
-    r+=b
-print('%d %s'%(n,h.hexdigest())); print(r.decode().strip())"
 # send_sha I PORT MB: send MB random megabytes through node I's forward
 # on PORT; the sink's answer must name the same size and SHA-256.
 send_sha() {
 	local out
-	out=$(ip netns exec "${NODE_NS[$1]}" timeout 120 python3 -c "$SEND" "$2" "$3") ||
-		fail "sender through port $2 failed"
-	assert_eq "sink received $3 MB with the same SHA-256" "$(sed -n 2p <<<"$out")" \
-		"$(sed -n 1p <<<"$out")"
+	out=$(ip netns exec "${NODE_NS[$1]}" timeout 120 python3 "$SHA" send 127.0.0.1 "$2" "$3") ||
+		fail "sender through port $2: ${out:-failed}"
+	assert_match "sink received $3 MB with the same SHA-256" "$out" " ok$"
 }
 send_sha 1 15900 200
 
 say "backpressure: a sink that stalls 5 s holds the sender back"
 # The stalling sink: accepts, waits 5 s, then reads like the other one.
-STALL="${SINK/9000/9002}"
-STALL="${STALL/h=hashlib.sha256(); n=0/time.sleep(5); h=hashlib.sha256(); n=0}"
-ip netns exec "${NODE_NS[2]}" python3 -c "import time
-$STALL" &
+ip netns exec "${NODE_NS[2]}" python3 "$SHA" sink 127.0.0.1 9002 5 &
 LAB_PIDS+=("$!")
 wait_for 10 "the stalling sink listens" listening 2 9002
 vx 2 service add slow --target 127.0.0.1:9002
