@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "identity/overlay_addr.h"
 #include "lib/log.h"
 #include "routing/service_internal.h"
 #include "transport/link.h"
@@ -144,20 +145,9 @@ void svc_format_addr(const struct sockaddr *sa, char *buf, size_t cap)
 
 /* ---- services ---- */
 
-static bool label_is_valid(const char *s)
-{
-	char full[SERVICE_NAME_MAX + 1];
-
-	/* The §1.2 rule for one label, through the two-label checker. */
-	if (strlen(s) > SERVICE_LABEL_MAX)
-		return false;
-	snprintf(full, sizeof(full), "a.%s", s);
-	return service_name_is_valid(full);
-}
-
 int svc_service_check(const struct svc_service *s, char *why, size_t cap)
 {
-	if (!label_is_valid(s->name)) {
+	if (!overlay_name_is_valid(s->name)) { /* §1.2: one label, as node names */
 		snprintf(why, cap,
 			 "Invalid service name '%s': 1..63 characters of a-z, 0-9 and '-'",
 			 s->name);
