@@ -34,11 +34,16 @@ static unsigned lower(const struct group_table *t, const char *name)
 	return lo;
 }
 
+static bool is_at(const struct group_table *t, unsigned at, const char *name)
+{
+	return at < t->n && strcmp(t->g[at].name, name) == 0;
+}
+
 const struct group *group_table_find(const struct group_table *t, const char *name)
 {
 	unsigned at = lower(t, name);
 
-	return at < t->n && strcmp(t->g[at].name, name) == 0 ? &t->g[at] : NULL;
+	return is_at(t, at, name) ? &t->g[at] : NULL;
 }
 
 bool group_has_member(const struct group *g, const struct node_id *id)
@@ -73,7 +78,7 @@ int group_table_add(struct group_table *t, const char *name, const struct node_i
 		    char *err, size_t cap)
 {
 	unsigned at = lower(t, name), fresh = 0;
-	bool exists = at < t->n && strcmp(t->g[at].name, name) == 0;
+	bool exists = is_at(t, at, name);
 	struct group *g = exists ? &t->g[at] : NULL;
 
 	if (!group_name_is_valid(name))
@@ -111,7 +116,7 @@ int group_table_remove(struct group_table *t, const char *name, const struct nod
 
 	if (!group_name_is_valid(name))
 		return bad_name(name, err, cap);
-	if (at == t->n || strcmp(t->g[at].name, name) != 0) {
+	if (!is_at(t, at, name)) {
 		snprintf(err, cap, "no group '%s'", name);
 		return -ENOENT;
 	}
@@ -146,24 +151,51 @@ int group_table_remove(struct group_table *t, const char *name, const struct nod
 
 /* ---- JSON ---- */
 
+/* The file and the admin API share these two checks and their words;
+ * `at` is the path an error message starts with ("groups[3]." or ""). */
+static int fields_are_known(const json_t *o, const char *at, char *err, size_t cap)
+{
+	const char *k;
+	const json_t *v;
+
+	json_object_foreach((json_t *)o, k, v)
+	{
+		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0) {
+			snprintf(err, cap, "%s%.60s: unknown field", at, k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int member_from_json(const json_t *v, const char *at, size_t m, struct node_id *out,
+			    char *err, size_t cap)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || node_id_parse_any(out, s) < 0) {
+		snprintf(err, cap, "%smembers[%zu]: '%.80s' is not a node ID or public key", at, m,
+			 s ? s : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One group of the file: {"name": NAME, "members": [NODE...]}. */
 static int group_from_json(const json_t *o, size_t i, struct group *g, char *err, size_t cap)
 {
-	const char *k, *name;
 	const json_t *members, *v;
+	const char *name;
+	char at[32];
 	size_t m;
 
+	snprintf(at, sizeof(at), "groups[%zu].", i);
 	if (!json_is_object(o)) {
 		snprintf(err, cap, "groups[%zu]: expected {\"name\": ..., \"members\": [...]}", i);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)o, k, v)
-	{
-		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0) {
-			snprintf(err, cap, "groups[%zu].%.60s: unknown field", i, k);
-			return -EINVAL;
-		}
-	}
+	if (fields_are_known(o, at, err, cap) < 0)
+		return -EINVAL;
 	name = json_string_value(json_object_get(o, "name"));
 	if (!name || !group_name_is_valid(name)) {
 		snprintf(err, cap, "groups[%zu].name: missing, or not a group name (%s)", i,
@@ -184,29 +216,18 @@ static int group_from_json(const json_t *o, size_t i, struct group *g, char *err
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	json_array_foreach(members, m, v)
 	{
-		const char *s = json_string_value(v);
 		struct node_id id;
 
-		if (!s || node_id_parse_any(&id, s) < 0) {
-			snprintf(err, cap,
-				 "groups[%zu].members[%zu]: '%.80s' is not a node ID or "
-				 "public key",
-				 i, m, s ? s : "");
+		if (member_from_json(v, at, m, &id, err, cap) < 0)
 			return -EINVAL;
-		}
 		if (group_has_member(g, &id)) {
-			snprintf(err, cap, "groups[%zu].members[%zu]: '%.80s' is listed twice", i,
-				 m, s);
+			snprintf(err, cap, "%smembers[%zu]: '%.80s' is listed twice", at, m,
+				 json_string_value(v));
 			return -EINVAL;
 		}
 		g->members[g->n++] = id;
 	}
 	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct group *)a)->name, ((const struct group *)b)->name);
 }
 
 int group_table_parse(struct group_table *out, const char *text, size_t len, char *err, size_t cap)
@@ -239,17 +260,21 @@ int group_table_parse(struct group_table *out, const char *text, size_t len, cha
 	}
 	json_array_foreach(arr, i, o)
 	{
-		if (group_from_json(o, i, &t->g[i], err, cap) < 0)
+		struct group g;
+		unsigned at;
+
+		if (group_from_json(o, i, &g, err, cap) < 0)
 			goto out;
-		if (group_table_find(t, t->g[i].name)) {
-			snprintf(err, cap, "groups[%zu].name: '%s' is a duplicate", i,
-				 t->g[i].name);
+		/* Insert in order: the table stays sorted, and the duplicate
+		 * check is a binary search over the groups read so far. */
+		at = lower(t, g.name);
+		if (is_at(t, at, g.name)) {
+			snprintf(err, cap, "groups[%zu].name: '%s' is a duplicate", i, g.name);
 			goto out;
 		}
-		t->n = (unsigned)i + 1;
-		/* Kept sorted as it grows, so the duplicate check above is a
-		 * binary search over the groups read so far. */
-		qsort(t->g, t->n, sizeof(t->g[0]), by_name);
+		memmove(&t->g[at + 1], &t->g[at], (t->n - at) * sizeof(t->g[0]));
+		t->g[at] = g;
+		t->n++;
 	}
 	*out = *t;
 	r = 0;
@@ -266,20 +291,15 @@ int group_request_from_json(const json_t *o, const char **out_name, struct node_
 {
 	struct node_id got[GROUP_MEMBERS_MAX];
 	const json_t *members, *v;
-	const char *k, *name;
+	const char *name;
 	size_t i;
 
 	if (!json_is_object(o)) {
 		snprintf(err, cap, "expected a JSON object");
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)o, k, v)
-	{
-		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0) {
-			snprintf(err, cap, "%.60s: unknown field", k);
-			return -EINVAL;
-		}
-	}
+	if (fields_are_known(o, "", err, cap) < 0)
+		return -EINVAL;
 	name = json_string_value(json_object_get(o, "name"));
 	if (!name) {
 		snprintf(err, cap, "name: missing or not a string");
@@ -292,16 +312,8 @@ int group_request_from_json(const json_t *o, const char **out_name, struct node_
 			 GROUP_MEMBERS_MAX);
 		return -EINVAL;
 	}
-	json_array_foreach(members, i, v)
-	{
-		const char *s = json_string_value(v);
-
-		if (!s || node_id_parse_any(&got[i], s) < 0) {
-			snprintf(err, cap, "members[%zu]: '%.80s' is not a node ID or public key",
-				 i, s ? s : "");
-			return -EINVAL;
-		}
-	}
+	json_array_foreach(members, i,
+			   v) if (member_from_json(v, "", i, &got[i], err, cap) < 0) return -EINVAL;
 	*out_name = name;
 	*out_n = (unsigned)json_array_size(members);
 	memcpy(ids, got, *out_n * sizeof(got[0]));

@@ -90,6 +90,17 @@ static bool keys_are_ordered(const struct dht_sync_key *k, unsigned n)
 	return true;
 }
 
+/* Ordered, and each key valid for `kind`: what an encoder checks of the
+ * keys of a DIGEST or WANT (the decoder builds valid keys). */
+static bool keys_are_encodable(uint8_t kind, const struct dht_sync_key *k, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!sync_key_is_valid(kind, &k[i]))
+			return false;
+	}
+	return keys_are_ordered(k, n);
+}
+
 /* ---- encoder -------------------------------------------------------------- */
 
 static void put_contact(struct wire_wr *w, const struct dht_contact *c)
@@ -130,30 +141,18 @@ static bool values_are_encodable(const struct dht_msg *m)
 static bool digest_is_encodable(const struct dht_digest *d)
 {
 	if (!sync_kind_is_valid(d->kind) || (d->flags & ~DHT_DIGEST_F_KNOWN) ||
-	    d->n > DHT_DIGEST_MAX || !keys_are_ordered(d->keys, d->n) ||
+	    d->n > DHT_DIGEST_MAX || !keys_are_encodable(d->kind, d->keys, d->n) ||
 	    ((d->flags & DHT_DIGEST_F_MORE) && d->n == 0))
 		return false;
-	if (!(d->flags & DHT_DIGEST_F_FIRST) &&
-	    (!sync_key_is_valid(d->kind, &d->after) ||
-	     (d->n > 0 && dht_sync_key_cmp(&d->after, &d->keys[0]) >= 0)))
-		return false;
-	for (unsigned i = 0; i < d->n; i++) {
-		if (!sync_key_is_valid(d->kind, &d->keys[i]))
-			return false;
-	}
-	return true;
+	return (d->flags & DHT_DIGEST_F_FIRST) ||
+	       (sync_key_is_valid(d->kind, &d->after) &&
+		(d->n == 0 || dht_sync_key_cmp(&d->after, &d->keys[0]) < 0));
 }
 
 static bool want_is_encodable(const struct dht_want *wt)
 {
-	if (!sync_kind_is_valid(wt->kind) || wt->n == 0 || wt->n > DHT_WANT_MAX ||
-	    !keys_are_ordered(wt->keys, wt->n))
-		return false;
-	for (unsigned i = 0; i < wt->n; i++) {
-		if (!sync_key_is_valid(wt->kind, &wt->keys[i]))
-			return false;
-	}
-	return true;
+	return sync_kind_is_valid(wt->kind) && wt->n > 0 && wt->n <= DHT_WANT_MAX &&
+	       keys_are_encodable(wt->kind, wt->keys, wt->n);
 }
 
 static bool nodes_are_encodable(const struct dht_msg *m)

@@ -445,6 +445,15 @@ static bool alias_is_at(const struct registry *reg, size_t at, const char *alias
 	return at < reg->n_aliases && strcmp(reg->aliases[at].name, alias) == 0;
 }
 
+/* Is `alias` a valid name that is there? *at is its index if so. */
+static bool alias_find(const struct registry *reg, const char *alias, size_t *at)
+{
+	if (!overlay_name_is_valid(alias))
+		return false;
+	*at = alias_lower(reg, alias);
+	return alias_is_at(reg, *at, alias);
+}
+
 int registry_alias_set(struct registry *reg, const char *alias, const uint8_t key[SERVICE_KEY_LEN])
 {
 	size_t at;
@@ -476,10 +485,7 @@ int registry_alias_get(const struct registry *reg, const char *alias,
 {
 	size_t at;
 
-	if (!overlay_name_is_valid(alias))
-		return -ENOENT;
-	at = alias_lower(reg, alias);
-	if (!alias_is_at(reg, at, alias))
+	if (!alias_find(reg, alias, &at))
 		return -ENOENT;
 	memcpy(out_key, reg->aliases[at].key, SERVICE_KEY_LEN);
 	return 0;
@@ -489,10 +495,7 @@ int registry_alias_remove(struct registry *reg, const char *alias)
 {
 	size_t at;
 
-	if (!overlay_name_is_valid(alias))
-		return -ENOENT;
-	at = alias_lower(reg, alias);
-	if (!alias_is_at(reg, at, alias))
+	if (!alias_find(reg, alias, &at))
 		return -ENOENT;
 	memmove(&reg->aliases[at], &reg->aliases[at + 1],
 		(reg->n_aliases - at - 1) * sizeof(reg->aliases[0]));

@@ -188,6 +188,52 @@ static void test_parse_bad(void **state)
 	free(t);
 }
 
+/* Bad /api/v1/groups bodies (POST) and ?members= lists (DELETE) are refused
+ * with the field at fault first, and nothing is written. */
+static void test_request_bad(void **state)
+{
+	static const struct {
+		unsigned no;
+		const char *text; /* a body if it starts with '{' or '[', else a list */
+		const char *msg;  /* start of the message */
+	} bad[] = {
+	    {1, "[]", "expected a JSON object"},
+	    {2, "{\"name\": \"ops\", \"members\": [\"x\"], \"z\": 1}", "z: unknown field"},
+	    {3, "{\"members\": [\"x\"]}", "name: missing"},
+	    {4, "{\"name\": 7, \"members\": [\"x\"]}", "name: missing"},
+	    {5, "{\"name\": \"ops\"}", "members: expected an array of 1 to 32"},
+	    {6, "{\"name\": \"ops\", \"members\": []}", "members: expected an array of 1 to 32"},
+	    {7, "{\"name\": \"ops\", \"members\": [\"zz\"]}", "members[0]: 'zz' is not a node ID"},
+	    {8, "{\"name\": \"ops\", \"members\": [null]}", "members[0]: ''"},
+	    {9, "zz", "members[0]: 'zz' is not a node ID"},
+	    {10, ",", "members[0]: '' is not"},
+	    {11, "", "members[0]: '' is not"},
+	};
+	struct node_id ids[GROUP_MEMBERS_MAX];
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *name = NULL;
+		unsigned n = 99;
+		int r;
+
+		err[0] = '\0';
+		if (bad[i].text[0] == '{' || bad[i].text[0] == '[') {
+			json_t *o = json_loads(bad[i].text, 0, NULL);
+
+			assert_non_null(o);
+			r = group_request_from_json(o, &name, ids, &n, err, sizeof(err));
+			json_decref(o);
+		} else {
+			r = group_members_parse_list(bad[i].text, ids, &n, err, sizeof(err));
+		}
+		if (r != -EINVAL || strncmp(err, bad[i].msg, strlen(bad[i].msg)) != 0 || n != 99 ||
+		    name)
+			fail_msg("case %u: %d '%s'", bad[i].no, r, err);
+	}
+}
+
 /* A file in any group order, with keys as members, reads back sorted and
  * with node IDs; its JSON form parses to the same table and formats to the
  * same text. */
@@ -278,9 +324,8 @@ static void test_expand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_add_remove),
-	    cmocka_unit_test(test_parse_bad),
-	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_add_remove),	cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_request_bad), cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_expand),
 	};
 
