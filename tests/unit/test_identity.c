@@ -32,6 +32,8 @@
 #include "lib/fs.h"
 #include "lib/secure.h"
 
+#include "record_test.h"
+
 /* ---- helpers ---------------------------------------------------------- */
 
 static const char *jstr(const json_t *obj, const char *key)
@@ -219,11 +221,7 @@ static void test_node_id_text(void **state)
 
 static void test_names(void **state)
 {
-	static const struct {
-		int n;
-		const char *name;
-		bool ok;
-	} cases[] = {
+	static const struct name_case cases[] = {
 	    {1, "vx6", true},
 	    {2, "a", true},
 	    {3, "0", true},

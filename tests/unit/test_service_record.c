@@ -21,7 +21,9 @@
 #include "lib/secure.h"
 #include "lib/wire.h"
 
-#define NOW 1700000000u
+#include "record_test.h"
+
+#define NOW RECORD_TEST_NOW
 
 static void make_service(struct service_record *rec, uint8_t sk[64], uint8_t seed_byte,
 			 const char *name, uint8_t vis)
@@ -39,15 +41,42 @@ static void make_service(struct service_record *rec, uint8_t sk[64], uint8_t see
 	assert_int_equal(service_record_sign(rec, sk), 0);
 }
 
+static int rec_decode(void *rec, const uint8_t *buf, size_t len)
+{
+	return service_record_decode(rec, buf, len);
+}
+
+static int rec_encode(const void *rec, uint8_t *buf, size_t cap, size_t *out_len)
+{
+	return service_record_encode(rec, buf, cap, out_len);
+}
+
+static int rec_verify(const void *rec, uint64_t now)
+{
+	return service_record_verify(rec, now);
+}
+
+static void rec_resign(void *rec, const uint8_t sk[64], uint64_t issued, uint64_t expires)
+{
+	struct service_record *r = rec;
+
+	r->issued = issued;
+	r->expires = expires;
+	assert_int_equal(service_record_sign(r, sk), 0);
+}
+
+static const struct record_codec codec = {sizeof(struct service_record),
+					  SERVICE_RECORD_MAX_LEN,
+					  rec_decode,
+					  rec_encode,
+					  rec_verify,
+					  rec_resign};
+
 /* ---- names and keys ------------------------------------------------------ */
 
 static void test_names(void **state)
 {
-	static const struct {
-		int n;
-		const char *name;
-		bool ok;
-	} cases[] = {
+	static const struct name_case cases[] = {
 	    {1, "alice.ssh", true},    {2, "a.b", true},	  {3, "a-1.b-2", true},
 	    {4, "alice", false},       /* one label */
 	    {5, "alice.ssh.x", false}, /* three labels */
@@ -265,61 +294,35 @@ static const struct bad_case {
 
 static void test_decode_rejects(void **state)
 {
-	struct service_record rec, out, keep;
-	uint8_t sk[64], buf[1024], again[SERVICE_RECORD_MAX_LEN];
+	struct service_record rec;
+	uint8_t sk[64], buf[1024];
 	struct raw r;
-	size_t len, n;
 
 	(void)state;
 	make_service(&rec, sk, 1, "alice.ssh", SERVICE_VIS_PUBLIC);
-	memset(&keep, 0xa5, sizeof(keep));
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
-		int got;
 
 		assert_int_equal(c->n, (int)i + 1);
 		raw_default(&r, &rec);
 		raw_apply(&r, c->field, c->value);
-		len = raw_build(&r, buf, sizeof(buf));
-		out = keep;
-		got = service_record_decode(&out, buf, len);
-		if (got != c->want)
-			fail_msg("case %d: decode %d, want %d", c->n, got, c->want);
-		if (got < 0) {
-			assert_memory_equal(&out, &keep, sizeof(out)); /* untouched */
-			continue;
-		}
-		assert_int_equal(service_record_encode(&out, again, sizeof(again), &n), 0);
-		assert_int_equal(n, len);
-		assert_memory_equal(again, buf, len);
+		record_check_decode(&codec, c->n, buf, raw_build(&r, buf, sizeof(buf)), c->want);
 	}
 	sec_wipe(sk, sizeof(sk));
 }
 
 static void test_decode_truncated(void **state)
 {
-	struct service_record rec, out, keep;
-	uint8_t sk[64], buf[SERVICE_RECORD_MAX_LEN];
+	struct service_record rec;
+	uint8_t sk[64];
 	char name[SERVICE_NAME_MAX + 1];
-	size_t len;
 
 	(void)state;
 	memset(name, 'b', sizeof(name));
 	name[63] = '.';
 	name[SERVICE_NAME_MAX] = '\0';
 	make_service(&rec, sk, 2, name, SERVICE_VIS_HIDDEN);
-	assert_int_equal(service_record_encode(&rec, buf, sizeof(buf), &len), 0);
-	assert_int_equal(len, SERVICE_RECORD_MAX_LEN);
-	memset(&keep, 0x5a, sizeof(keep));
-	for (size_t cut = 0; cut < len; cut++) {
-		out = keep;
-		if (service_record_decode(&out, buf, cut) != -EBADMSG)
-			fail_msg("truncated at %zu: not -EBADMSG", cut);
-		assert_memory_equal(&out, &keep, sizeof(out));
-	}
-	assert_int_equal(service_record_decode(&out, buf, len), 0);
-	assert_memory_equal(&out, &rec, sizeof(out));
-	assert_int_equal(service_record_decode(&out, NULL, 0), -EBADMSG);
+	record_check_truncated(&codec, &rec);
 	sec_wipe(sk, sizeof(sk));
 }
 
@@ -361,29 +364,14 @@ static void test_encode_refuses(void **state)
 static void test_sign_verify(void **state)
 {
 	struct service_record rec, dec, other;
-	uint8_t sk[64], sk2[64], buf[SERVICE_RECORD_MAX_LEN];
-	size_t len;
-	unsigned decoded = 0;
+	uint8_t sk[64], sk2[64];
 
 	(void)state;
 	make_service(&rec, sk, 4, "bob.web", SERVICE_VIS_PUBLIC);
 	assert_int_equal(service_record_verify(&rec, NOW), 0);
 
 	/* Flip every bit: the decoder refuses it or the signature fails. */
-	assert_int_equal(service_record_encode(&rec, buf, sizeof(buf), &len), 0);
-	for (size_t i = 0; i < len; i++) {
-		for (unsigned bit = 0; bit < 8; bit++) {
-			buf[i] ^= (uint8_t)(1u << bit);
-			if (service_record_decode(&dec, buf, len) == 0) {
-				decoded++;
-				if (service_record_verify(&dec, NOW) != -EBADMSG)
-					fail_msg("byte %zu bit %u: tampered record verifies", i,
-						 bit);
-			}
-			buf[i] ^= (uint8_t)(1u << bit);
-		}
-	}
-	assert_true(decoded > 8 * 64);
+	assert_true(record_check_bit_flips(&codec, &rec, NOW) > 8 * 64);
 
 	make_service(&other, sk2, 5, "bob.web", SERVICE_VIS_PUBLIC);
 	memcpy(other.sig, rec.sig, sizeof(rec.sig));
@@ -432,40 +420,13 @@ static void test_domain_separation(void **state)
 
 static void test_times(void **state)
 {
-	static const struct {
-		int n;
-		uint64_t issued, expires, now;
-		int want;
-	} cases[] = {
-	    {1, NOW, NOW + 3600, NOW, 0},
-	    {2, NOW, NOW + 3600, NOW + 3599, 0},
-	    {3, NOW, NOW + 3600, NOW + 3600, -ETIME},
-	    {4, NOW, NOW + 3600, UINT64_MAX, -ETIME},
-	    {5, NOW + RECORD_SKEW_MAX_S, NOW + 3600, NOW, 0},
-	    {6, NOW + RECORD_SKEW_MAX_S + 1, NOW + 3600, NOW, -EINVAL},
-	    {7, UINT64_MAX - 1, UINT64_MAX, NOW, -EINVAL},
-	    {8, NOW, NOW, NOW - 1, -EINVAL},
-	    {9, NOW + 10, NOW + 5, NOW, -EINVAL},
-	    {10, NOW, NOW + RECORD_LIFETIME_MAX_S, NOW, 0},
-	    {11, NOW, NOW + RECORD_LIFETIME_MAX_S + 1, NOW, -EINVAL},
-	    {12, 0, UINT64_MAX, NOW, -EINVAL},
-	};
 	struct service_record rec;
 	uint8_t sk[64];
 
 	(void)state;
 	make_service(&rec, sk, 6, "clock.ntp", SERVICE_VIS_PUBLIC);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int got;
-
-		assert_int_equal(cases[i].n, (int)i + 1);
-		rec.issued = cases[i].issued;
-		rec.expires = cases[i].expires;
-		assert_int_equal(service_record_sign(&rec, sk), 0);
-		got = service_record_verify(&rec, cases[i].now);
-		if (got != cases[i].want)
-			fail_msg("case %d: verify %d, want %d", cases[i].n, got, cases[i].want);
-	}
+	record_check_times(&codec, &rec, sk, record_time_cases,
+			   sizeof(record_time_cases) / sizeof(record_time_cases[0]));
 	sec_wipe(sk, sizeof(sk));
 }
 
@@ -491,29 +452,12 @@ static void test_visibility_names(void **state)
  * same bytes (the fuzz property, with a fixed seed). */
 static void test_canonical_mutations(void **state)
 {
-	struct service_record rec, dec;
-	uint8_t sk[64], good[SERVICE_RECORD_MAX_LEN], buf[sizeof(good)], again[sizeof(good)];
-	size_t len, n;
-	uint32_t x = 4242;
-	unsigned decoded = 0;
+	struct service_record rec;
+	uint8_t sk[64];
 
 	(void)state;
 	make_service(&rec, sk, 7, "mutant.svc", SERVICE_VIS_PUBLIC);
-	assert_int_equal(service_record_encode(&rec, good, sizeof(good), &len), 0);
-	for (int i = 0; i < 20000; i++) {
-		memcpy(buf, good, len);
-		for (int k = 0; k < 2; k++) {
-			x = x * 1103515245u + 12345u;
-			buf[(x >> 8) % len] = (uint8_t)(x >> 24);
-		}
-		if (service_record_decode(&dec, buf, len) < 0)
-			continue;
-		decoded++;
-		assert_int_equal(service_record_encode(&dec, again, sizeof(again), &n), 0);
-		assert_int_equal(n, len);
-		assert_memory_equal(again, buf, len);
-	}
-	assert_true(decoded > 1000);
+	assert_true(record_check_mutations(&codec, &rec, 4242, 2) > 1000);
 	sec_wipe(sk, sizeof(sk));
 }
 

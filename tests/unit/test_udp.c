@@ -35,6 +35,8 @@
 #include "transport/udp.h"
 #include "transport/udp_wire.h"
 
+#include "udp_relay_test.h"
+
 #define WAIT_MS 3000
 #define SEQ_MAX 4096 /* datagrams tracked per side */
 #define BATCH_N 64
@@ -53,12 +55,8 @@ struct side {
 	bool seen[SEQ_MAX];
 };
 
-struct relay {
-	int front, back[2];
-	unsigned cur;
-	struct sockaddr_in6 front_addr, back_addr[2], client, server;
-	bool have_client;
-	struct event *ev[3];
+/* What the relay does to and sees of a -> b packets (relay_inspect). */
+struct relay_watch {
 	/* behaviour */
 	unsigned drop_inits;		/* INITs a -> b to swallow */
 	bool corrupt_next, retype_next; /* the next DATA a -> b */
@@ -73,7 +71,8 @@ struct fixture {
 	struct event_base *base;
 	struct event *tick; /* wakes the loop: run_until() never blocks for long */
 	struct side a, b;
-	struct relay r;
+	struct udp_relay r;
+	struct relay_watch w;
 	bool relay_on;
 };
 
@@ -137,8 +136,10 @@ static void on_closed(void *ctx, struct tp_conn *c, enum tp_close_reason why)
 
 /* --- relay --------------------------------------------------------------- */
 
-static void relay_inspect(struct relay *r, uint8_t *buf, size_t len, bool *drop)
+static void relay_inspect(void *ctx, uint8_t *buf, size_t len, bool *drop)
 {
+	struct relay_watch *r = ctx;
+
 	if (len == UDP_INIT_LEN && buf[0] == UDP_MSG_INIT) {
 		r->inits++;
 		memcpy(r->init, buf, len);
@@ -157,61 +158,11 @@ static void relay_inspect(struct relay *r, uint8_t *buf, size_t len, bool *drop)
 	}
 }
 
-static void relay_forward(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay *r = arg;
-	struct sockaddr_in6 from;
-	socklen_t fl = sizeof(from);
-	uint8_t buf[2048];
-	ssize_t n;
-
-	(void)what;
-	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) >
-	       0) {
-		bool drop = false;
-
-		fl = sizeof(from);
-		if (fd == r->front) {
-			r->client = from;
-			r->have_client = true;
-			relay_inspect(r, buf, (size_t)n, &drop);
-			if (!drop)
-				(void)sendto(r->back[r->cur], buf, (size_t)n, 0,
-					     (const struct sockaddr *)&r->server,
-					     sizeof(r->server));
-		} else if (r->have_client && fd == r->back[r->cur]) {
-			(void)sendto(r->front, buf, (size_t)n, 0,
-				     (const struct sockaddr *)&r->client, sizeof(r->client));
-		}
-	}
-}
-
-static int udp_socket(struct sockaddr_in6 *out)
-{
-	struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	socklen_t len = sizeof(*out);
-	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&lo, sizeof(lo)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)out, &len), 0);
-	return fd;
-}
-
 static void relay_start(struct fixture *f)
 {
-	struct relay *r = &f->r;
-
-	r->server = f->b.addr;
-	r->front = udp_socket(&r->front_addr);
-	r->ev[0] = event_new(f->base, r->front, EV_READ | EV_PERSIST, relay_forward, r);
-	for (unsigned i = 0; i < 2; i++) {
-		r->back[i] = udp_socket(&r->back_addr[i]);
-		r->ev[i + 1] =
-		    event_new(f->base, r->back[i], EV_READ | EV_PERSIST, relay_forward, r);
-	}
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(event_add(r->ev[i], NULL), 0);
+	f->r.inspect = relay_inspect;
+	f->r.ctx = &f->w;
+	udp_relay_start(&f->r, f->base, &f->b.addr);
 	f->relay_on = true;
 }
 
@@ -276,13 +227,8 @@ static int teardown(void **state)
 
 	tp_free(f->a.t);
 	tp_free(f->b.t);
-	if (f->relay_on) {
-		for (unsigned i = 0; i < 3; i++)
-			event_free(f->r.ev[i]);
-		close(f->r.front);
-		close(f->r.back[0]);
-		close(f->r.back[1]);
-	}
+	if (f->relay_on)
+		udp_relay_stop(&f->r);
 	event_free(f->tick);
 	event_base_free(f->base);
 	sodium_memzero(f, sizeof(*f));
@@ -290,25 +236,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static bool run_until(struct fixture *f, bool (*done)(const struct fixture *))
-{
-	uint64_t deadline = clock_mono_ms() + WAIT_MS;
-
-	while (!done(f)) {
-		if (clock_mono_ms() > deadline)
-			return false;
-		event_base_loop(f->base, EVLOOP_ONCE);
-	}
-	return true;
-}
-
-static void run_for(struct fixture *f, unsigned ms)
-{
-	uint64_t until = clock_mono_ms() + ms;
-
-	while (clock_mono_ms() < until)
-		event_base_loop(f->base, EVLOOP_ONCE);
-}
+#include "loop_test.h"
 
 static bool both_up(const struct fixture *f)
 {
@@ -454,11 +382,11 @@ static void test_replay(void **state)
 	connect_pair(f);
 	send_dgram(&f->a, 1, 500);
 	assert_true(run_until(f, b_got_1));
-	assert_true(f->r.data_len > 0);
+	assert_true(f->w.data_len > 0);
 	dropped = conn_stats(&f->b).rx_dropped;
-	relay_inject(f, f->r.data, f->r.data_len);
+	relay_inject(f, f->w.data, f->w.data_len);
 	f->r.cur = 1;
-	relay_inject(f, f->r.data, f->r.data_len);
+	relay_inject(f, f->w.data, f->w.data_len);
 	run_for(f, 20);
 	assert_int_equal(f->b.dgrams, 1);
 	assert_int_equal(conn_stats(&f->b).rx_dropped, dropped + 2);
@@ -477,20 +405,20 @@ static void test_bad_mac(void **state)
 	relay_start(f);
 	connect_pair(f);
 	dropped = conn_stats(&f->b).rx_dropped;
-	f->r.corrupt_next = true;
+	f->w.corrupt_next = true;
 	send_dgram(&f->a, 1, 500);
 	run_for(f, 20);
 	assert_int_equal(f->b.dgrams, 0);
 	assert_int_equal(conn_stats(&f->b).rx_dropped, dropped + 1);
-	f->r.retype_next = true;
+	f->w.retype_next = true;
 	assert_int_equal(tp_datagram_send(f->a.conn, (const uint8_t *)"x", 1), 0);
 	run_for(f, 20);
 	assert_int_equal(conn_stats(&f->b).rx_dropped, dropped + 2);
 	assert_int_equal(f->b.closed, 0);
 	/* A forged counter far ahead must not slide the window (which would
 	 * make every genuine counter "too old"). */
-	wire_store_u64(f->r.data + 8, wire_load_u64(f->r.data + 8) + 100000);
-	relay_inject(f, f->r.data, f->r.data_len);
+	wire_store_u64(f->w.data + 8, wire_load_u64(f->w.data + 8) + 100000);
+	relay_inject(f, f->w.data, f->w.data_len);
 	run_for(f, 20);
 	assert_int_equal(conn_stats(&f->b).rx_dropped, dropped + 3);
 	send_dgram(&f->a, 2, 500);
@@ -544,10 +472,10 @@ static void test_init_replay(void **state)
 
 	relay_start(f);
 	connect_pair(f);
-	assert_int_equal(f->r.inits, 1);
+	assert_int_equal(f->w.inits, 1);
 	a0 = tp_stats(&f->a);
 	b0 = tp_stats(&f->b);
-	relay_inject(f, f->r.init, sizeof(f->r.init));
+	relay_inject(f, f->w.init, sizeof(f->w.init));
 	run_for(f, 20);
 	assert_int_equal(tp_stats(&f->b).rx_garbage - b0.rx_garbage, 1);
 	assert_int_equal(tp_stats(&f->a).rx_packets, a0.rx_packets); /* no RESP */
@@ -562,9 +490,9 @@ static void test_retransmit(void **state)
 
 	udp_transport_set_handshake(f->a.t, 50, 2000);
 	relay_start(f);
-	f->r.drop_inits = 1;
+	f->w.drop_inits = 1;
 	connect_pair(f);
-	assert_int_equal(f->r.inits, 2);
+	assert_int_equal(f->w.inits, 2);
 	assert_int_equal(f->a.established + f->b.established, 2);
 }
 

@@ -423,26 +423,7 @@ static inline struct fixture *fixture_of(void **state)
 	return f;
 }
 
-/* Run the loop until `done` or WAIT_MS; return whether `done` held. */
-static inline bool run_until(struct fixture *f, bool (*done)(const struct fixture *))
-{
-	uint64_t deadline = clock_mono_ms() + WAIT_MS;
-
-	while (!done(f)) {
-		if (clock_mono_ms() > deadline)
-			return false;
-		event_base_loop(f->base, EVLOOP_ONCE);
-	}
-	return true;
-}
-
-static inline void run_for(struct fixture *f, unsigned ms)
-{
-	uint64_t until = clock_mono_ms() + ms;
-
-	while (clock_mono_ms() < until)
-		event_base_loop(f->base, EVLOOP_ONCE);
-}
+#include "loop_test.h"
 
 static inline bool both_up(const struct fixture *f)
 {
